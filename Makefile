@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+# Sample size for `make run` / `make sample` (ignored when data/landing already has drops)
+ACCOUNTS ?= 500
+DAYS     ?= 540
+SEED     ?= 7
+LANDING  ?= data/landing
+
+.PHONY: run test test-quick sample dev bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp config/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+## run: create the environment, make the sample landing zone if there is none, build everything
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	@if [ -z "$$(ls -A $(LANDING) 2>/dev/null)" ]; then \
+		$(PY) -m orchestration.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING); \
+	else echo "landing zone $(LANDING) already has drops: not regenerating"; fi
+	CSP_LANDING_DIR=$(LANDING) $(PY) -m orchestration.cli build
+
+## sample: (re)generate the sample landing zone
+sample: $(STAMP)
+	$(PY) -m orchestration.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING)
+
+## test: the test suite (slow end-to-end tests included; `make test-quick` skips them)
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-quick: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+## dev: the Dagster UI on http://127.0.0.1:3000
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data/raw data/warehouse data/serving data/gx_docs $(DAGSTER_HOME)

@@ -1,0 +1,89 @@
+{#- Engine-neutral helpers. Each is adapter-dispatched: the default__ version is plain SQL
+    that runs on DuckDB and Spark alike; engine-specific overrides live in
+    duckdb_specific.sql (and, later, spark_specific.sql). -#}
+
+
+{#- deduplicate(relation, partition_by, order_by)
+    One row per `partition_by` (comma-separated column list): the first row in `order_by`
+    order (put "desc" on the columns where the latest wins). `relation` may be a CTE name. -#}
+{% macro deduplicate(relation, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('deduplicate', 'cs_platform')(relation, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__deduplicate(relation, partition_by, order_by) -%}
+    select * from (
+        select
+            _ranked.*,
+            row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as _dedupe_rank
+        from {{ relation }} as _ranked
+    ) as _deduped
+    where _dedupe_rank = 1
+{%- endmacro %}
+
+
+{#- minor_to_major(amount_minor, exponent)
+    An integer amount in the currency's minor unit -> major units as numeric(28,6),
+    e.g. 1999 cents -> 19.99 (exponent from seeds/currencies.csv). -#}
+{% macro minor_to_major(amount_minor, exponent) -%}
+    {{ return(adapter.dispatch('minor_to_major', 'cs_platform')(amount_minor, exponent)) }}
+{%- endmacro %}
+
+{% macro default__minor_to_major(amount_minor, exponent) -%}
+    cast({{ amount_minor }} / power(10, {{ exponent }}) as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+
+{#- date_spine(start_date, end_date)
+    A select statement yielding one row per day, column `date_day` (date), from start_date
+    to end_date inclusive. Both arguments are SQL expressions of type date (literals such
+    as "cast('2024-01-01' as date)", column-free subqueries, or as_of_date()).
+    Use as: with days as ({{ date_spine("...", as_of_date()) }}) select ... -#}
+{% macro date_spine(start_date, end_date) -%}
+    {{ return(adapter.dispatch('date_spine', 'cs_platform')(start_date, end_date)) }}
+{%- endmacro %}
+
+{#- Portable version: 100,000 generated day offsets (~270 years), filtered. -#}
+{% macro default__date_spine(start_date, end_date) -%}
+    select date_day from (
+        select
+            cast({{ dbt.dateadd('day', '_n.n', 'cast(' ~ start_date ~ ' as date)') }} as date) as date_day
+        from (
+            select d0.d + 10 * d1.d + 100 * d2.d + 1000 * d3.d + 10000 * d4.d as n
+            {%- for i in range(5) %}
+            {{ 'from' if loop.first else 'cross join' }} (
+                select 0 as d union all select 1 union all select 2 union all select 3
+                union all select 4 union all select 5 union all select 6 union all select 7
+                union all select 8 union all select 9
+            ) as d{{ i }}
+            {%- endfor %}
+        ) as _n
+    ) as _spine
+    where date_day <= cast({{ end_date }} as date)
+{%- endmacro %}
+
+{% macro spark__date_spine(start_date, end_date) -%}
+    select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)) as date_day
+{%- endmacro %}
+
+
+{#- source_or_empty(source_name, table_name, columns)
+    Select from a source that may not exist yet (e.g. the rejects table before the first
+    reject): when it is missing, an empty relation with `columns` (a dict name -> SQL type).
+    The default assumes the source exists. -#}
+{% macro source_or_empty(source_name, table_name, columns) -%}
+    {{ return(adapter.dispatch('source_or_empty', 'cs_platform')(source_name, table_name, columns)) }}
+{%- endmacro %}
+
+{% macro default__source_or_empty(source_name, table_name, columns) -%}
+    select * from {{ source(source_name, table_name) }}
+{%- endmacro %}
+
+{#- The empty relation used when a source is missing. -#}
+{% macro empty_relation(columns) -%}
+    select
+    {%- for name, data_type in columns.items() %}
+        cast(null as {{ data_type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from (select 1 as _one) as _empty
+    where 1 = 0
+{%- endmacro %}

@@ -1,0 +1,46 @@
+{#- ======================================================================================
+    Everything DuckDB-specific in this project's macros lives in this file (the sources'
+    `external_location` in models/staging/_sources.yml is the only other DuckDB-specific
+    piece). Each macro here is the duckdb__ implementation of a dispatched macro declared in
+    cross_database.sql; on another engine the default__ (or that engine's) version is used.
+    ====================================================================================== -#}
+
+
+{#- One row per day via DuckDB's generate_series (accepts scalar subqueries, unlike the
+    range() table function). -#}
+{% macro duckdb__date_spine(start_date, end_date) -%}
+    select cast(unnest(generate_series(
+        cast({{ start_date }} as date),
+        cast({{ end_date }} as date),
+        interval 1 day
+    )) as date) as date_day
+{%- endmacro %}
+
+
+{#- The glob of Parquet files behind a raw source table, from its meta (see _sources.yml):
+    <raw_dir>/<raw_path>/drop_date=*/ *.parquet -#}
+{% macro duckdb__raw_source_glob(source_name, table_name) -%}
+    {%- set node = graph.sources.values()
+        | selectattr('source_name', 'equalto', source_name)
+        | selectattr('name', 'equalto', table_name) | first -%}
+    {{- node.meta.raw_dir ~ '/' ~ node.meta.raw_path ~ '/*/*.parquet' -}}
+{%- endmacro %}
+
+
+{#- read_parquet fails on a glob that matches no file, so check first. Decided when the
+    view is (re)built: a missing source that appears later shows up on the next build. -#}
+{% macro duckdb__source_or_empty(source_name, table_name, columns) -%}
+    {%- set exists = true -%}
+    {%- if execute -%}
+        {%- set pattern = duckdb__raw_source_glob(source_name, table_name) -%}
+        {%- set n_files = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
+        {%- set exists = n_files > 0 -%}
+    {%- endif -%}
+    {%- if exists -%}
+        select * from {{ source(source_name, table_name) }}
+    {%- else -%}
+        {#- keep the dependency on the source visible to dbt -#}
+        {%- do source(source_name, table_name) -%}
+        {{ empty_relation(columns) }}
+    {%- endif -%}
+{%- endmacro %}

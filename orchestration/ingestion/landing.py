@@ -1,0 +1,57 @@
+"""The landing zone on disk: which drops exist, which are complete, which file holds an object."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from .contracts import RawObject
+
+SUCCESS_MARKER = "_SUCCESS"
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def drop_dir(landing: Path, source: str, drop_date: str) -> Path:
+    return Path(landing) / source / drop_date
+
+
+def is_complete(landing: Path, source: str, drop_date: str) -> bool:
+    """A drop folder is complete only when it holds the _SUCCESS marker."""
+    return (drop_dir(landing, source, drop_date) / SUCCESS_MARKER).is_file()
+
+
+def list_drops(landing: Path, source: str) -> tuple[list[str], list[str]]:
+    """(complete, incomplete) drop dates of a source, sorted."""
+    root = Path(landing) / source
+    complete, incomplete = [], []
+    if root.is_dir():
+        for d in sorted(root.iterdir()):
+            if d.is_dir() and _DATE_DIR.match(d.name):
+                (complete if (d / SUCCESS_MARKER).is_file() else incomplete).append(d.name)
+    return complete, incomplete
+
+
+def complete_drops(landing: Path, sources) -> dict[str, list[str]]:
+    return {s: list_drops(landing, s)[0] for s in sources}
+
+
+def missing_days(drops: list[str]) -> list[str]:
+    """Calendar days between the first and last drop that have no complete drop."""
+    if not drops:
+        return []
+    have = set(drops)
+    first, last = dt.date.fromisoformat(drops[0]), dt.date.fromisoformat(drops[-1])
+    out, d = [], first
+    while d <= last:
+        if d.isoformat() not in have:
+            out.append(d.isoformat())
+        d += dt.timedelta(days=1)
+    return out
+
+
+def object_files(landing: Path, obj: RawObject, drop_date: str) -> list[Path]:
+    """The files that hold an object in one drop (jsonl, jsonl.gz, or events-*.parquet)."""
+    d = drop_dir(landing, obj.source, drop_date)
+    if obj.file_format == "parquet":
+        return sorted(d.glob(f"{obj.name}-*.parquet")) + sorted(d.glob(f"{obj.name}.parquet"))
+    return sorted(p for p in (d / f"{obj.name}.jsonl", d / f"{obj.name}.jsonl.gz") if p.is_file())

@@ -1,0 +1,311 @@
+"""Read one object of one drop, validate every record against the contract, and split it
+into typed raw rows and quarantined rejects (file, line, reason)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from ..settings import DBT_PROJECT_DIR
+from .contracts import ChildTable, Field, RawObject
+
+MAX_RECORD_CHARS = 10_000
+
+ARROW_TYPES = {
+    "str": pa.string(), "currency": pa.string(), "int": pa.int64(), "bool": pa.bool_(),
+    "float": pa.float64(), "unix": pa.timestamp("us"), "ts": pa.timestamp("us"),
+    "date": pa.date32(),
+}
+META_SCHEMA = [("_drop_date", pa.date32()), ("_source_file", pa.string()),
+               ("_source_line", pa.int64()), ("_loaded_at", pa.timestamp("us"))]
+REJECT_SCHEMA = pa.schema([
+    ("source", pa.string()), ("object", pa.string()), ("_drop_date", pa.date32()),
+    ("_source_file", pa.string()), ("_source_line", pa.int64()), ("reason", pa.string()),
+    ("record", pa.string()), ("_loaded_at", pa.timestamp("us")),
+])
+
+
+def object_schema(obj: RawObject) -> pa.Schema:
+    cols = [(f.column, ARROW_TYPES[f.type]) for f in obj.fields]
+    if obj.file_format == "jsonl":
+        cols.append(("_extra", pa.string()))
+    return pa.schema(cols + META_SCHEMA)
+
+
+def child_schema(obj: RawObject, child: ChildTable) -> pa.Schema:
+    parent = {f.column: ARROW_TYPES[f.type] for f in obj.fields}
+    cols = [(c, parent[c]) for c in child.parent_columns] + [("_item_index", pa.int64())]
+    cols += [(f.column, ARROW_TYPES[f.type]) for f in child.fields]
+    return pa.schema(cols + META_SCHEMA)
+
+
+@lru_cache(maxsize=1)
+def known_currencies() -> frozenset[str]:
+    with open(DBT_PROJECT_DIR / "seeds" / "currencies.csv") as f:
+        return frozenset(row["currency"].lower() for row in csv.DictReader(f))
+
+
+class Invalid(Exception):
+    """A record that breaks the contract; the message is the quarantine reason."""
+
+
+_MISSING = object()
+
+
+def _get(record, path: str):
+    cur = record
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _convert(f: Field, v):
+    """Type-check and convert one value; raise Invalid with the reason."""
+    t = f.type
+    if t in ("str",):
+        if not isinstance(v, str):
+            raise Invalid(f"wrong type for '{f.path}': expected string, got {type(v).__name__}")
+        out = v
+    elif t == "currency":
+        if not isinstance(v, str):
+            raise Invalid(f"wrong type for '{f.path}': expected string, got {type(v).__name__}")
+        out = v.lower()
+        if out not in known_currencies():
+            raise Invalid(f"unknown currency '{v}' in '{f.path}'")
+    elif t == "int":
+        if not _is_int(v):
+            raise Invalid(f"wrong type for '{f.path}': expected integer, got {type(v).__name__}")
+        out = v
+    elif t == "bool":
+        if not isinstance(v, bool):
+            raise Invalid(f"wrong type for '{f.path}': expected boolean, got {type(v).__name__}")
+        out = v
+    elif t == "float":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise Invalid(f"wrong type for '{f.path}': expected number, got {type(v).__name__}")
+        out = float(v)
+    elif t == "unix":
+        if not _is_int(v):
+            raise Invalid(f"wrong type for '{f.path}': expected unix seconds, got {type(v).__name__}")
+        try:
+            out = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=v)
+        except OverflowError:
+            raise Invalid(f"out-of-range timestamp in '{f.path}': {v}") from None
+    elif t == "ts":
+        if not isinstance(v, str):
+            raise Invalid(f"wrong type for '{f.path}': expected ISO-8601 string, got {type(v).__name__}")
+        try:
+            parsed = dt.datetime.fromisoformat(v)
+        except ValueError:
+            raise Invalid(f"unparseable timestamp in '{f.path}': {v!r}") from None
+        if parsed.tzinfo is None:
+            raise Invalid(f"timestamp without UTC offset in '{f.path}': {v!r}")
+        out = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    elif t == "date":
+        if not isinstance(v, str):
+            raise Invalid(f"wrong type for '{f.path}': expected YYYY-MM-DD, got {type(v).__name__}")
+        try:
+            out = dt.date.fromisoformat(v)
+        except ValueError:
+            raise Invalid(f"unparseable date in '{f.path}': {v!r}") from None
+    else:  # pragma: no cover - contract typo
+        raise ValueError(f"unknown field type {t}")
+    if f.choices is not None and out not in f.choices:
+        raise Invalid(f"invalid value for '{f.path}': {out!r} (allowed: {', '.join(f.choices)})")
+    if f.min_value is not None and out < f.min_value:
+        kind = "negative amount" if f.min_value == 0 else "value below minimum"
+        raise Invalid(f"{kind} in '{f.path}': {out}")
+    if f.max_value is not None and out > f.max_value:
+        raise Invalid(f"value out of range for '{f.path}': {out} (allowed {f.min_value:g}-{f.max_value:g})")
+    return out
+
+
+def _extract(fields, record) -> dict:
+    row = {}
+    for f in fields:
+        v = _get(record, f.path)
+        if v is _MISSING or v is None:
+            if f.required:
+                raise Invalid(f"missing required field '{f.path}'")
+            row[f.column] = None
+            continue
+        row[f.column] = _convert(f, v)
+    return row
+
+
+@dataclass
+class ObjectBatch:
+    """The result of reading one object of one drop."""
+    obj: RawObject
+    drop_date: str
+    rows: pa.Table
+    children: dict[str, pa.Table] = field(default_factory=dict)
+    rejects: pa.Table = None
+    records: int = 0          # records seen in the drop (lines / rows)
+
+    @property
+    def loaded(self) -> int:
+        return self.rows.num_rows
+
+    @property
+    def rejected(self) -> int:
+        return self.rejects.num_rows
+
+
+def _open_text(path: Path):
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def read_jsonl(obj: RawObject, files: list[Path], drop_date: str, loaded_at: dt.datetime,
+               rel_to: Path | None = None) -> ObjectBatch:
+    known_top = {f.path.split(".")[0] for f in obj.fields}
+    rows: list[dict] = []
+    children: dict[str, list[dict]] = {c.name: [] for c in obj.children}
+    rejects: list[dict] = []
+    drop = dt.date.fromisoformat(drop_date)
+    records = 0
+    for path in files:
+        fname = str(path.relative_to(rel_to)) if rel_to else str(path)
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                text = line.strip()
+                if not text:
+                    continue
+                records += 1
+                meta = {"_drop_date": drop, "_source_file": fname, "_source_line": lineno,
+                        "_loaded_at": loaded_at}
+                try:
+                    try:
+                        record = orjson.loads(text)
+                    except orjson.JSONDecodeError as e:
+                        raise Invalid(f"invalid JSON: {e}") from None
+                    if not isinstance(record, dict):
+                        raise Invalid(f"invalid record: expected a JSON object, got {type(record).__name__}")
+                    row = _extract(obj.fields, record)
+                    kids = {}
+                    for child in obj.children:
+                        items = _get(record, child.path)
+                        if items is _MISSING or items is None or not isinstance(items, list):
+                            raise Invalid(f"missing required field '{child.path}' (a list)")
+                        out = []
+                        for i, item in enumerate(items):
+                            try:
+                                if not isinstance(item, dict):
+                                    raise Invalid("expected an object")
+                                crow = _extract(child.fields, item)
+                            except Invalid as e:
+                                raise Invalid(f"{child.path}[{i}]: {e}") from None
+                            crow.update({c: row[c] for c in child.parent_columns})
+                            crow["_item_index"] = i
+                            crow.update(meta)
+                            out.append(crow)
+                        kids[child.name] = out
+                except Invalid as e:
+                    rejects.append({"source": obj.source, "object": obj.name, **meta,
+                                    "reason": str(e), "record": text[:MAX_RECORD_CHARS]})
+                    continue
+                extra = {k: v for k, v in record.items() if k not in known_top}
+                row["_extra"] = orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode() if extra else None
+                row.update(meta)
+                rows.append(row)
+                for name, out in kids.items():
+                    children[name].extend(out)
+    return ObjectBatch(
+        obj=obj, drop_date=drop_date,
+        rows=pa.Table.from_pylist(rows, schema=object_schema(obj)),
+        children={c.name: pa.Table.from_pylist(children[c.name], schema=child_schema(obj, c))
+                  for c in obj.children},
+        rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
+        records=records,
+    )
+
+
+_DUCK_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN",
+               "ts": "TIMESTAMPTZ", "date": "DATE", "currency": "VARCHAR"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_parquet(obj: RawObject, files: list[Path], drop_date: str, loaded_at: dt.datetime,
+                 rel_to: Path | None = None) -> ObjectBatch:
+    """Validate Parquet rows in DuckDB: a missing/uncastable required value is quarantined."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        row_parts, rej_parts, records = [], [], 0
+        for path in files:
+            fname = str(path.relative_to(rel_to)) if rel_to else str(path)
+            rel = con.read_parquet(str(path))
+            present = set(rel.columns)
+            con.register("src", rel)
+            casts, checks = [], []
+            for f in obj.fields:
+                if f.path in present:
+                    expr = f"TRY_CAST({_q(f.path)} AS {_DUCK_TYPES[f.type]})"
+                    raw = _q(f.path)
+                    if f.type == "ts":
+                        expr = f"CAST(timezone('UTC', {expr}) AS TIMESTAMP)"
+                else:
+                    expr, raw = "NULL", "NULL"
+                casts.append(f"{expr} AS {_q(f.column)}")
+                if f.required:
+                    checks.append(f"WHEN {raw} IS NULL THEN 'missing required field ''{f.path}'''")
+                checks.append(f"WHEN {raw} IS NOT NULL AND {expr} IS NULL "
+                              f"THEN 'wrong type for ''{f.path}'': expected {f.type}'")
+                if f.choices:
+                    allowed = ", ".join("'" + c + "'" for c in f.choices)
+                    checks.append(f"WHEN {expr} NOT IN ({allowed}) THEN 'invalid value for ''{f.path}'''")
+            reason = "CASE " + " ".join(checks) + " END" if checks else "NULL"
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE batch AS
+                SELECT {', '.join(casts)}, {reason} AS _reason,
+                       CAST(row_number() OVER () AS BIGINT) AS _source_line,
+                       src AS _src
+                FROM src
+            """)
+            records += con.execute("SELECT count(*) FROM batch").fetchall()[0][0]
+            cols = ", ".join(_q(f.column) for f in obj.fields)
+            params = [dt.date.fromisoformat(drop_date), fname, loaded_at]
+            row_parts.append(con.sql(f"""
+                SELECT {cols}, ?::DATE AS _drop_date, ?::VARCHAR AS _source_file, _source_line,
+                       ?::TIMESTAMP AS _loaded_at
+                FROM batch WHERE _reason IS NULL ORDER BY _source_line""", params=params).to_arrow_table())
+            rej_parts.append(con.sql(f"""
+                SELECT ?::VARCHAR AS source, ?::VARCHAR AS object, ?::DATE AS _drop_date,
+                       ?::VARCHAR AS _source_file, _source_line, _reason AS reason,
+                       left(to_json(_src)::VARCHAR, {MAX_RECORD_CHARS}) AS record, ?::TIMESTAMP AS _loaded_at
+                FROM batch WHERE _reason IS NOT NULL ORDER BY _source_line""",
+                params=[obj.source, obj.name, params[0], fname, loaded_at]).to_arrow_table())
+            con.unregister("src")
+    finally:
+        con.close()
+    schema = object_schema(obj)
+    rows = (pa.concat_tables([t.cast(schema) for t in row_parts]) if row_parts
+            else schema.empty_table())
+    rejects = (pa.concat_tables([t.cast(REJECT_SCHEMA) for t in rej_parts]) if rej_parts
+               else REJECT_SCHEMA.empty_table())
+    return ObjectBatch(obj=obj, drop_date=drop_date, rows=rows, rejects=rejects, records=records)
+
+
+def read_object(obj: RawObject, files: list[Path], drop_date: str, loaded_at: dt.datetime,
+                rel_to: Path | None = None) -> ObjectBatch:
+    reader = read_parquet if obj.file_format == "parquet" else read_jsonl
+    return reader(obj, files, drop_date, loaded_at, rel_to)

@@ -1,0 +1,70 @@
+"""Paths and tunables, read from config/pipeline.yaml and the environment (one place)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_PATH = PROJECT_ROOT / "config" / "pipeline.yaml"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+def _path(value: str | os.PathLike) -> Path:
+    p = Path(value)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    raw_dir: Path
+    warehouse_path: Path
+    serving_path: Path
+    partitions_start: str
+    max_reject_rate: float
+    max_unmatched_rate: float
+    lookback_days: int
+    raw: dict
+
+    @property
+    def data_dir(self) -> Path:
+        return self.raw_dir.parent
+
+
+@lru_cache(maxsize=None)
+def _config(path: str) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
+
+
+def get_settings() -> Settings:
+    """Settings from config/pipeline.yaml, overridden by environment variables:
+    CSP_CONFIG (another YAML file), CSP_LANDING_DIR, CSP_DATA_DIR (raw/, warehouse/, serving/
+    below it), CSP_RAW_DIR, CSP_WAREHOUSE_PATH, CSP_SERVING_PATH."""
+    cfg = _config(os.environ.get("CSP_CONFIG", str(CONFIG_PATH)))
+    paths = cfg.get("paths", {})
+    data_dir = os.environ.get("CSP_DATA_DIR")
+    raw = paths.get("raw", "data/raw")
+    warehouse = paths.get("warehouse", "data/warehouse/warehouse.duckdb")
+    serving = paths.get("serving", "data/serving/analytics.duckdb")
+    if data_dir:
+        raw = Path(data_dir) / "raw"
+        warehouse = Path(data_dir) / "warehouse" / "warehouse.duckdb"
+        serving = Path(data_dir) / "serving" / "analytics.duckdb"
+    ing = cfg.get("ingestion", {})
+    return Settings(
+        landing_dir=_path(os.environ.get("CSP_LANDING_DIR", paths.get("landing", "data/landing"))),
+        raw_dir=_path(os.environ.get("CSP_RAW_DIR", raw)),
+        warehouse_path=_path(os.environ.get("CSP_WAREHOUSE_PATH", warehouse)),
+        serving_path=_path(os.environ.get("CSP_SERVING_PATH", serving)),
+        partitions_start=str(cfg.get("partitions", {}).get("start_date", "2024-01-01")),
+        max_reject_rate=float(ing.get("max_reject_rate", 0.02)),
+        max_unmatched_rate=float(ing.get("max_unmatched_rate", 0.05)),
+        lookback_days=int(ing.get("late_event_lookback_days", 7)),
+        raw=cfg,
+    )
