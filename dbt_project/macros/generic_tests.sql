@@ -6,3 +6,18 @@
     group by {{ combination | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+
+{#- non_negative: no row has a negative value in the column. -#}
+{% test non_negative(model, column_name) %}
+    select {{ column_name }} from {{ model }} where {{ column_name }} < 0
+{% endtest %}
+
+
+{#- between: every non-null value lies in [min_value, max_value] (either bound optional). -#}
+{% test between(model, column_name, min_value=none, max_value=none) %}
+    select {{ column_name }} from {{ model }}
+    where {{ column_name }} is not null
+      and ({% if min_value is not none %}{{ column_name }} < {{ min_value }}{% else %}false{% endif %}
+           or {% if max_value is not none %}{{ column_name }} > {{ max_value }}{% else %}false{% endif %})
+{% endtest %}

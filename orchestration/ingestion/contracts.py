@@ -113,7 +113,7 @@ OBJECTS: tuple[RawObject, ...] = (
                     Field("product_id", "price.product", "str", required=False),
                     Field("unit_amount", "price.unit_amount", "int", min_value=0),
                     Field("price_currency", "price.currency", "currency"),
-                    Field("interval", "price.recurring.interval", "str", choices=("day", "week", "month", "year")),
+                    Field("interval", "price.recurring.interval", "str", choices=("month", "year")),
                     Field("interval_count", "price.recurring.interval_count", "int", min_value=1),
                 ),
             ),

@@ -1,0 +1,5 @@
+-- A paying subscription state in a currency with no FX rate on the day it began is an
+-- error, never a zero: the build stops here until the rate is delivered.
+select event_id, subscription_id, state_date, currency, items_missing_fx_rate
+from {{ ref('int_subscription_states') }}
+where is_missing_fx_rate

@@ -1,0 +1,448 @@
+"""Expectation suites (Great Expectations Core 1.x) for the marts that are published to BI.
+
+One suite per mart. Each suite is built in code so that the SQL of the reconciliations stays
+readable and reviewable; `python expectations/suites.py` prints them as GX suite JSON.
+README.md in this folder explains every expectation.
+
+Conventions the SQL relies on (see /work/shared/spec/metrics.md):
+- the warehouse has schema `marts` (the marts and fct_account_daily) and
+  `intermediate.int_as_of_date(as_of_date)` with one row;
+- `mart` is the mart being validated (GX substitutes the table);
+- month-end MRR of an account = its `mrr` on the month's last day, or on the as-of date for the
+  current month;
+- money compares to the cent (|difference| > 0.005 fails), rates to 0.0005 (they may be
+  rounded to 4 decimals).
+
+This module is loaded by path (orchestration/publication.py), it is not a package.
+"""
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+# Marts validated before publication, and their keys (used for uniqueness and to identify the
+# sample rows reported for a failed expectation).
+MART_KEYS: dict[str, list[str]] = {
+    "mart_renewals": ["account_id", "due_date"],
+    "mart_renewal_rates": ["grain", "period_start", "segment"],
+    "mart_revenue_retention": ["month", "segment"],
+    "fct_mrr_movements": ["account_id", "month"],
+}
+VALIDATED_MARTS: tuple[str, ...] = tuple(MART_KEYS)
+
+MONEY_TOLERANCE = 0.005
+RATE_TOLERANCE = 0.0005
+
+# ---------------------------------------------------------------------------------------------
+# Shared SQL fragments
+# ---------------------------------------------------------------------------------------------
+AS_OF_CTE = """as_of as (
+    select max(as_of_date)::date as as_of_date,
+           (case when last_day(max(as_of_date)) = max(as_of_date)
+                 then date_trunc('month', max(as_of_date))
+                 else date_trunc('month', max(as_of_date)) - interval 1 month
+            end)::date as latest_complete_month
+    from intermediate.int_as_of_date
+)"""
+
+# account x month: month-end MRR from the facts
+MONTH_END_CTE = """month_end as (
+    select f.account_id, date_trunc('month', f.date)::date as month, f.mrr
+    from marts.fct_account_daily f cross join as_of a
+    where f.date = least(last_day(f.date), a.as_of_date)
+)"""
+
+
+def _rows(query: str, description: str) -> gxe.UnexpectedRowsExpectation:
+    """An UnexpectedRowsExpectation: the query returns the offending rows (none = pass).
+
+    Queries refer to the validated mart as `mart`: a CTE over GX's `{batch}` is prepended.
+    (GX renders `{batch}` as `(subquery)` when the query has a JOIN and as
+    `(subquery) AS subselect` otherwise; going through a CTE works in both cases.)"""
+    query = query.strip()
+    batch_cte = "mart as (select * from {batch})"
+    if query.lower().startswith("with "):
+        query = f"with {batch_cte},\n{query[5:]}"
+    else:
+        query = f"with {batch_cte}\n{query}"
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description)
+
+
+def _not_null(columns: list[str]) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column=c, description=f"`{c}` is never null")
+        for c in columns
+    ]
+
+
+def _columns(columns: list[str]) -> gxe.Expectation:
+    return gxe.ExpectTableColumnsToMatchSet(
+        column_set=columns,
+        exact_match=False,
+        description="the contract columns BI queries rely on are present",
+    )
+
+
+def _unique(mart: str) -> gxe.Expectation:
+    keys = MART_KEYS[mart]
+    return gxe.ExpectCompoundColumnsToBeUnique(
+        column_list=keys, description=f"key ({', '.join(keys)}) is unique"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# mart_revenue_retention
+# ---------------------------------------------------------------------------------------------
+def revenue_retention_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    r = RATE_TOLERANCE
+    exps: list[gxe.Expectation] = [
+        _columns(["month", "segment", "cohort_accounts", "retained_accounts", "starting_mrr",
+                  "ending_mrr", "logo_retention", "grr", "nrr"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the mart is not empty"),
+        *_not_null(["month", "segment", "cohort_accounts", "retained_accounts", "starting_mrr",
+                    "ending_mrr"]),
+        _unique("mart_revenue_retention"),
+        gxe.ExpectColumnValuesToBeBetween(column="grr", min_value=0, max_value=1,
+                                          description="GRR is a fraction in [0, 1]"),
+        gxe.ExpectColumnValuesToBeBetween(column="logo_retention", min_value=0, max_value=1,
+                                          description="logo retention is a fraction in [0, 1]"),
+        gxe.ExpectColumnValuesToBeBetween(column="nrr", min_value=0,
+                                          description="NRR is >= 0"),
+        gxe.ExpectColumnValuesToBeBetween(column="cohort_accounts", min_value=0,
+                                          description="cohort size is >= 0"),
+        gxe.ExpectColumnValuesToBeBetween(column="starting_mrr", min_value=0,
+                                          description="starting MRR is >= 0"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="cohort_accounts", column_B="retained_accounts", or_equal=True,
+            description="retained accounts never exceed the cohort"),
+        _rows(f"""
+select month, segment, cohort_accounts, retained_accounts, starting_mrr, ending_mrr,
+       logo_retention, grr, nrr
+from mart
+where (cohort_accounts > 0
+       and abs(logo_retention - retained_accounts::double / cohort_accounts) > {r})
+   or (starting_mrr > 0 and abs(nrr - ending_mrr / starting_mrr) > {r})
+   or grr > nrr + {r}
+""", "rates agree with their counts: logo = retained / cohort, NRR = ending / starting, "
+     "GRR <= NRR"),
+        _rows("""
+select distinct b.month as month_without_all_row
+from mart b
+where not exists (select 1 from mart x where x.month = b.month and x.segment = 'all')
+""", "every month has an `all` segment row"),
+        _rows(f"""
+with seg as (
+    select month, sum(cohort_accounts) as cohort_accounts,
+           sum(retained_accounts) as retained_accounts,
+           sum(starting_mrr) as starting_mrr, sum(ending_mrr) as ending_mrr
+    from mart where segment <> 'all' group by month
+)
+select a.month, a.cohort_accounts, s.cohort_accounts as segments_cohort_accounts,
+       a.retained_accounts, s.retained_accounts as segments_retained_accounts,
+       a.starting_mrr, s.starting_mrr as segments_starting_mrr,
+       a.ending_mrr, s.ending_mrr as segments_ending_mrr
+from mart a join seg s on s.month = a.month
+where a.segment = 'all'
+  and (a.cohort_accounts <> s.cohort_accounts or a.retained_accounts <> s.retained_accounts
+       or abs(a.starting_mrr - s.starting_mrr) > {m} or abs(a.ending_mrr - s.ending_mrr) > {m})
+""", "segment rows add up to the `all` row (cohort, retained, starting and ending MRR)"),
+        _rows(f"""
+with {AS_OF_CTE},
+{MONTH_END_CTE},
+expected as (
+    select b.month,
+           count(p.account_id) as cohort_accounts,
+           count(p.account_id) filter (where coalesce(c.mrr, 0) > 0) as retained_accounts,
+           coalesce(sum(p.mrr), 0) as starting_mrr,
+           coalesce(sum(coalesce(c.mrr, 0)), 0) as ending_mrr
+    from (select distinct month from mart) b
+    left join month_end p
+           on p.month = (b.month - interval 12 month)::date and p.mrr > 0
+    left join month_end c on c.account_id = p.account_id and c.month = b.month
+    group by b.month
+)
+select r.month, r.cohort_accounts, e.cohort_accounts as fact_cohort_accounts,
+       r.retained_accounts, e.retained_accounts as fact_retained_accounts,
+       r.starting_mrr, e.starting_mrr as fact_starting_mrr,
+       r.ending_mrr, e.ending_mrr as fact_ending_mrr
+from mart r join expected e on e.month = r.month
+where r.segment = 'all'
+  and (r.cohort_accounts <> e.cohort_accounts or r.retained_accounts <> e.retained_accounts
+       or abs(r.starting_mrr - e.starting_mrr) > {m} or abs(r.ending_mrr - e.ending_mrr) > {m})
+""", "reconciles with fct_account_daily: the `all` cohort is the accounts with month-end "
+     "MRR(M-12) > 0, starting_mrr = the sum of their MRR(M-12), ending_mrr = their MRR(M)"),
+        _rows(f"""
+with {AS_OF_CTE}
+select a.latest_complete_month as missing_month, a.as_of_date
+from as_of a
+where (select min(date) from marts.fct_account_daily)
+          <= (a.latest_complete_month - interval 12 month)::date
+  and not exists (select 1 from mart b
+                  where b.month = a.latest_complete_month and b.segment = 'all')
+""", "freshness: the latest complete month (last day <= as-of date) is present"),
+        _rows(f"""
+with {AS_OF_CTE}
+select b.month, b.segment, a.latest_complete_month
+from mart b cross join as_of a
+where b.month > a.latest_complete_month or b.month <> date_trunc('month', b.month)::date
+""", "only complete months, each as its first day"),
+    ]
+    return gx.ExpectationSuite(name="mart_revenue_retention", expectations=exps)
+
+
+# ---------------------------------------------------------------------------------------------
+# fct_mrr_movements
+# ---------------------------------------------------------------------------------------------
+MOVEMENT_TYPES = ["new", "reactivation", "churn", "expansion", "contraction", "unchanged"]
+
+
+def mrr_movements_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    exps: list[gxe.Expectation] = [
+        _columns(["account_id", "month", "starting_mrr", "ending_mrr", "movement_type",
+                  "movement_mrr"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the table is not empty"),
+        *_not_null(["account_id", "month", "starting_mrr", "ending_mrr", "movement_type",
+                    "movement_mrr"]),
+        _unique("fct_mrr_movements"),
+        gxe.ExpectColumnValuesToBeInSet(column="movement_type", value_set=MOVEMENT_TYPES,
+                                        description="movement_type is one of the spec's types"),
+        gxe.ExpectColumnValuesToBeBetween(column="starting_mrr", min_value=0,
+                                          description="starting MRR is >= 0"),
+        gxe.ExpectColumnValuesToBeBetween(column="ending_mrr", min_value=0,
+                                          description="ending MRR is >= 0"),
+        _rows(f"""
+select account_id, month, movement_type, starting_mrr, ending_mrr, movement_mrr
+from mart
+where abs(movement_mrr - (ending_mrr - starting_mrr)) > {m}
+""", "each movement amount equals ending_mrr - starting_mrr"),
+        _rows("""
+select account_id, month, movement_type, starting_mrr, ending_mrr, movement_mrr
+from mart
+where not (
+       (movement_type in ('new', 'reactivation') and starting_mrr = 0 and ending_mrr > 0)
+    or (movement_type = 'churn' and starting_mrr > 0 and ending_mrr = 0)
+    or (movement_type = 'expansion' and starting_mrr > 0 and ending_mrr > starting_mrr)
+    or (movement_type = 'contraction' and ending_mrr > 0 and ending_mrr < starting_mrr)
+    or (movement_type = 'unchanged' and ending_mrr = starting_mrr and movement_mrr = 0))
+""", "movement type agrees with starting and ending MRR"),
+        _rows("""
+select account_id, count(*) as new_movements
+from mart where movement_type = 'new'
+group by account_id having count(*) > 1
+""", "an account is `new` at most once"),
+        _rows(f"""
+with {AS_OF_CTE},
+{MONTH_END_CTE},
+totals as (select month, sum(mrr) as total_mrr from month_end group by month),
+months as (select month from totals union select distinct month from mart),
+moves as (select month, sum(movement_mrr) as movement_sum from mart group by month)
+select m.month, coalesce(mv.movement_sum, 0) as movement_sum,
+       coalesce(t.total_mrr, 0) - coalesce(tp.total_mrr, 0) as mrr_change,
+       coalesce(t.total_mrr, 0) as total_mrr, coalesce(tp.total_mrr, 0) as prior_total_mrr
+from months m
+left join moves mv on mv.month = m.month
+left join totals t on t.month = m.month
+left join totals tp on tp.month = (m.month - interval 1 month)::date
+where abs(coalesce(mv.movement_sum, 0)
+          - (coalesce(t.total_mrr, 0) - coalesce(tp.total_mrr, 0))) > {m}
+""", "reconciles with fct_account_daily: for every month, the sum of movements equals total "
+     "month-end MRR(M) - total MRR(M-1), to the cent"),
+        _rows(f"""
+with {AS_OF_CTE},
+{MONTH_END_CTE}
+select b.account_id, b.month, b.starting_mrr, coalesce(p.mrr, 0) as fact_starting_mrr,
+       b.ending_mrr, coalesce(c.mrr, 0) as fact_ending_mrr
+from mart b
+left join month_end c on c.account_id = b.account_id and c.month = b.month
+left join month_end p on p.account_id = b.account_id
+                     and p.month = (b.month - interval 1 month)::date
+where abs(b.ending_mrr - coalesce(c.mrr, 0)) > {m}
+   or abs(b.starting_mrr - coalesce(p.mrr, 0)) > {m}
+""", "reconciles with fct_account_daily per account: starting/ending MRR are the month-end "
+     "MRR of M-1 and M"),
+        _rows(f"""
+with {AS_OF_CTE},
+required as (
+    select date_trunc('month', as_of_date)::date as month, 'as-of month' as why from as_of
+    union all
+    select latest_complete_month, 'latest complete month' from as_of
+)
+select r.month as missing_month, r.why
+from required r
+where not exists (select 1 from mart b where b.month = r.month)
+""", "freshness: the as-of month and the latest complete month are present"),
+        _rows(f"""
+with {AS_OF_CTE}
+select b.account_id, b.month, a.as_of_date
+from mart b cross join as_of a
+where b.month > a.as_of_date or b.month <> date_trunc('month', b.month)::date
+""", "no month after the as-of date; months are their first day"),
+    ]
+    return gx.ExpectationSuite(name="fct_mrr_movements", expectations=exps)
+
+
+# ---------------------------------------------------------------------------------------------
+# mart_renewals
+# ---------------------------------------------------------------------------------------------
+def renewals_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    exps: list[gxe.Expectation] = [
+        _columns(["account_id", "due_date", "segment", "prior_arr", "renewed_arr", "outcome"]),
+        *_not_null(["account_id", "due_date", "segment", "prior_arr", "outcome"]),
+        _unique("mart_renewals"),
+        gxe.ExpectColumnValuesToBeInSet(column="outcome",
+                                        value_set=["renewed", "churned", "pending"],
+                                        description="outcome is renewed, churned or pending"),
+        gxe.ExpectColumnValuesToBeBetween(column="prior_arr", min_value=0,
+                                          description="prior ARR is >= 0"),
+        gxe.ExpectColumnValuesToBeBetween(column="renewed_arr", min_value=0,
+                                          description="renewed ARR is >= 0"),
+        _rows(f"""
+with {AS_OF_CTE}
+select b.account_id, b.due_date, b.outcome, b.renewed_arr, a.as_of_date
+from mart b cross join as_of a
+where (b.outcome = 'pending') <> (b.due_date + 30 > a.as_of_date)
+   or (b.outcome = 'pending' and b.renewed_arr is not null)
+   or (b.outcome = 'churned' and coalesce(b.renewed_arr, -1) <> 0)
+   or (b.outcome = 'renewed' and coalesce(b.renewed_arr, 0) <= 0)
+""", "outcome agrees with the 30-day grace period and renewed_arr (pending: null, "
+     "churned: 0, renewed: > 0)"),
+        _rows(f"""
+with {AS_OF_CTE}
+select b.account_id, b.due_date, b.outcome,
+       b.prior_arr, coalesce(p.arr, 0) as fact_prior_arr,
+       b.renewed_arr, coalesce(r.arr, 0) as fact_renewed_arr
+from mart b cross join as_of a
+left join marts.fct_account_daily p
+       on p.account_id = b.account_id and p.date = least(b.due_date - 1, a.as_of_date)
+left join marts.fct_account_daily r
+       on r.account_id = b.account_id and r.date = b.due_date + 30
+where abs(b.prior_arr - coalesce(p.arr, 0)) > {m}
+   or (b.outcome <> 'pending' and abs(b.renewed_arr - coalesce(r.arr, 0)) > {m})
+""", "reconciles with fct_account_daily: prior_arr = ARR the day before the due date (as-of "
+     "date if later), renewed_arr = ARR on due date + 30"),
+    ]
+    return gx.ExpectationSuite(name="mart_renewals", expectations=exps)
+
+
+# ---------------------------------------------------------------------------------------------
+# mart_renewal_rates
+# ---------------------------------------------------------------------------------------------
+def renewal_rates_suite() -> gx.ExpectationSuite:
+    r = RATE_TOLERANCE
+    exps: list[gxe.Expectation] = [
+        _columns(["grain", "period_start", "segment", "due_count", "renewed_count",
+                  "churned_count", "pending_count", "logo_renewal_rate",
+                  "gross_amount_renewal_rate", "net_amount_renewal_rate"]),
+        *_not_null(["grain", "period_start", "segment", "due_count", "renewed_count",
+                    "churned_count", "pending_count"]),
+        _unique("mart_renewal_rates"),
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["month", "quarter"],
+                                        description="grain is month or quarter"),
+        gxe.ExpectColumnValuesToBeBetween(column="logo_renewal_rate", min_value=0, max_value=1,
+                                          description="logo renewal rate is in [0, 1]"),
+        gxe.ExpectColumnValuesToBeBetween(column="gross_amount_renewal_rate", min_value=0,
+                                          max_value=1,
+                                          description="gross amount renewal rate is in [0, 1]"),
+        gxe.ExpectColumnValuesToBeBetween(column="net_amount_renewal_rate", min_value=0,
+                                          description="net amount renewal rate is >= 0"),
+        *[
+            gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0,
+                                              description=f"`{c}` is >= 0")
+            for c in ["due_count", "renewed_count", "churned_count", "pending_count"]
+        ],
+        _rows("""
+select grain, period_start, segment, due_count, renewed_count, churned_count, pending_count
+from mart
+where renewed_count + churned_count + pending_count <> due_count
+""", "counts add up: renewed + churned + pending = due"),
+        _rows("""
+select grain, period_start, segment
+from mart
+where period_start <> (case when grain = 'quarter' then date_trunc('quarter', period_start)
+                            else date_trunc('month', period_start) end)::date
+""", "period_start is the first day of its month / quarter"),
+        _rows(f"""
+with r as (
+    select segment, outcome, prior_arr, renewed_arr,
+           date_trunc('month', due_date)::date as month_start,
+           date_trunc('quarter', due_date)::date as quarter_start
+    from marts.mart_renewals
+),
+p as (
+    select 'month' as grain, month_start as period_start, segment, outcome, prior_arr,
+           renewed_arr from r
+    union all
+    select 'quarter', quarter_start, segment, outcome, prior_arr, renewed_arr from r
+),
+ps as (
+    select * from p
+    union all
+    select grain, period_start, 'all', outcome, prior_arr, renewed_arr from p
+),
+e as (
+    select grain, period_start, segment,
+           count(*) as due_count,
+           count(*) filter (where outcome = 'renewed') as renewed_count,
+           count(*) filter (where outcome = 'churned') as churned_count,
+           count(*) filter (where outcome = 'pending') as pending_count,
+           (count(*) filter (where outcome = 'renewed'))::double
+               / nullif(count(*) filter (where outcome <> 'pending'), 0) as logo_renewal_rate,
+           sum(least(renewed_arr, prior_arr)) filter (where outcome <> 'pending')
+               / nullif(sum(prior_arr) filter (where outcome <> 'pending'), 0)
+               as gross_amount_renewal_rate,
+           sum(renewed_arr) filter (where outcome <> 'pending')
+               / nullif(sum(prior_arr) filter (where outcome <> 'pending'), 0)
+               as net_amount_renewal_rate
+    from ps group by all
+)
+select coalesce(b.grain, e.grain) as grain,
+       coalesce(b.period_start, e.period_start) as period_start,
+       coalesce(b.segment, e.segment) as segment,
+       b.due_count, e.due_count as renewals_due_count,
+       b.renewed_count, e.renewed_count as renewals_renewed_count,
+       b.churned_count, e.churned_count as renewals_churned_count,
+       b.pending_count, e.pending_count as renewals_pending_count,
+       b.logo_renewal_rate, e.logo_renewal_rate as renewals_logo_renewal_rate,
+       b.gross_amount_renewal_rate,
+       e.gross_amount_renewal_rate as renewals_gross_amount_renewal_rate,
+       b.net_amount_renewal_rate, e.net_amount_renewal_rate as renewals_net_amount_renewal_rate
+from mart b
+full outer join e
+  on e.grain = b.grain and e.period_start = b.period_start and e.segment = b.segment
+where coalesce(b.due_count, 0) <> coalesce(e.due_count, 0)
+   or coalesce(b.renewed_count, 0) <> coalesce(e.renewed_count, 0)
+   or coalesce(b.churned_count, 0) <> coalesce(e.churned_count, 0)
+   or coalesce(b.pending_count, 0) <> coalesce(e.pending_count, 0)
+   or (b.logo_renewal_rate is null) <> (e.logo_renewal_rate is null)
+   or abs(b.logo_renewal_rate - e.logo_renewal_rate) > {r}
+   or (b.gross_amount_renewal_rate is null) <> (e.gross_amount_renewal_rate is null)
+   or abs(b.gross_amount_renewal_rate - e.gross_amount_renewal_rate) > {r}
+   or (b.net_amount_renewal_rate is null) <> (e.net_amount_renewal_rate is null)
+   or abs(b.net_amount_renewal_rate - e.net_amount_renewal_rate) > {r}
+""", "reconciles with mart_renewals: counts and the three rates per period and segment "
+     "(plus `all`) recomputed from the renewals; pending renewals are left out of the rates"),
+    ]
+    return gx.ExpectationSuite(name="mart_renewal_rates", expectations=exps)
+
+
+SUITE_BUILDERS = {
+    "mart_renewals": renewals_suite,
+    "mart_renewal_rates": renewal_rates_suite,
+    "mart_revenue_retention": revenue_retention_suite,
+    "fct_mrr_movements": mrr_movements_suite,
+}
+
+
+def build_suites() -> dict[str, gx.ExpectationSuite]:
+    """A fresh suite per validated mart (suites are bound to a context once added)."""
+    return {mart: builder() for mart, builder in SUITE_BUILDERS.items()}
+
+
+if __name__ == "__main__":  # print the suites as GX 1.x JSON, for review
+    import json
+
+    for suite in build_suites().values():
+        print(json.dumps(suite.to_json_dict(), indent=2, default=str))

@@ -1,0 +1,413 @@
+"""Write-audit-publish: GX suites on the marts gate the atomic publication of the serving DB.
+
+A small warehouse is built by hand (6 accounts, daily MRR 2024-01-01 .. 2025-03-10, marts
+computed from it per /work/shared/spec/metrics.md), so the suites are exercised on consistent
+data, then on corrupted copies.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+from orchestration.publication import publish, validate_marts  # noqa: E402
+
+AS_OF = "2025-03-10"
+MART_NAMES = ["mart_renewals", "mart_renewal_rates", "mart_revenue_retention", "fct_mrr_movements"]
+PUBLISHED = [*MART_NAMES, "dim_accounts", "fct_account_daily"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A small, consistent warehouse
+# ---------------------------------------------------------------------------------------------
+def build_warehouse(path: Path, as_of: str = AS_OF) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts; create schema intermediate; create schema staging")
+    con.execute(f"create table intermediate.int_as_of_date as select date '{as_of}' as as_of_date")
+    con.execute("create table staging.stg_users as select 'u1' as user_id, 'a@b.c' as email")
+    # account MRR from a date on: new, expansion, churn, reactivation, contraction
+    con.execute("""
+    create temp table steps(account_id varchar, segment varchar, from_date date, mrr decimal(18,2));
+    insert into steps values
+     ('a1','smb','2024-01-01',100),
+     ('a2','enterprise','2024-01-01',200),('a2','enterprise','2024-06-10',300),
+     ('a3','smb','2024-01-01',0),('a3','smb','2024-02-15',150),('a3','smb','2024-09-20',0),
+     ('a4','smb','2024-01-01',0),('a4','smb','2024-05-05',80),
+     ('a5','enterprise','2024-01-01',500),('a5','enterprise','2024-04-01',0),
+     ('a5','enterprise','2024-08-01',400),
+     ('a6','enterprise','2024-01-01',1000),('a6','enterprise','2024-11-11',900),
+     ('a6','enterprise','2025-03-05',950.55);
+    """)
+    con.execute(f"""
+    create table marts.dim_accounts as
+    select distinct account_id, segment, 'Company ' || account_id as company_name from steps;
+    create table marts.fct_account_daily as
+    select d.account_id, d.date, s.mrr, s.mrr * 12 as arr
+    from (select a.account_id, g.range::date as date
+          from (select distinct account_id from steps) a,
+               range(date '2024-01-01', date '{as_of}' + 1, interval 1 day) g) d
+    asof join steps s on s.account_id = d.account_id and d.date >= s.from_date;
+
+    create temp table month_end as
+    select account_id, date_trunc('month', date)::date as month, mrr
+    from marts.fct_account_daily where date = least(last_day(date), date '{as_of}');
+
+    create table marts.fct_mrr_movements as
+    with x as (
+      select account_id, month, mrr as ending_mrr,
+             coalesce(lag(mrr) over w, 0) as starting_mrr,
+             coalesce(max(mrr) over (w rows between unbounded preceding and 1 preceding), 0) as had
+      from month_end window w as (partition by account_id order by month))
+    select account_id, month, starting_mrr, ending_mrr,
+      case when ending_mrr > 0 and had = 0 then 'new'
+           when ending_mrr > 0 and starting_mrr = 0 then 'reactivation'
+           when ending_mrr = 0 and starting_mrr > 0 then 'churn'
+           when ending_mrr > starting_mrr then 'expansion'
+           when ending_mrr < starting_mrr then 'contraction'
+           else 'unchanged' end as movement_type,
+      ending_mrr - starting_mrr as movement_mrr
+    from x where starting_mrr > 0 or ending_mrr > 0;
+
+    create table marts.mart_revenue_retention as
+    with months as (
+      select distinct month from month_end
+      where last_day(month) <= date '{as_of}' and (month - interval 12 month)::date >= date '2024-01-01'),
+    c as (
+      select m.month, d.segment, p.mrr as s, coalesce(e.mrr, 0) as e
+      from months m
+      join month_end p on p.month = (m.month - interval 12 month)::date and p.mrr > 0
+      join marts.dim_accounts d on d.account_id = p.account_id
+      left join month_end e on e.account_id = p.account_id and e.month = m.month),
+    cs as (select * from c union all select month, 'all', s, e from c)
+    select month, segment, count(*) as cohort_accounts, count(*) filter (where e > 0) as retained_accounts,
+      sum(s) as starting_mrr, sum(e) as ending_mrr,
+      round(count(*) filter (where e > 0) / count(*), 4) as logo_retention,
+      round(sum(least(s, e)) / sum(s), 4) as grr, round(sum(e) / sum(s), 4) as nrr
+    from cs group by all;
+
+    create temp table due(account_id varchar, due_date date, subscription_ids varchar[]);
+    insert into due values ('a3','2024-09-20',['s3']), ('a2','2025-01-01',['s2','s2b']),
+      ('a6','2024-12-15',['s6']), ('a1','2025-02-20',['s1']), ('a6','2025-06-01',['s6']);
+    create table marts.mart_renewals as
+    select u.account_id, u.due_date, d.segment, u.subscription_ids, p.arr as prior_arr,
+      case when u.due_date + 30 > date '{as_of}' then null else r.arr end as renewed_arr,
+      case when u.due_date + 30 > date '{as_of}' then 'pending'
+           when r.arr > 0 then 'renewed' else 'churned' end as outcome,
+      'green' as health_tier_90d_before
+    from due u join marts.dim_accounts d using (account_id)
+    join marts.fct_account_daily p
+      on p.account_id = u.account_id and p.date = least(u.due_date - 1, date '{as_of}')
+    left join marts.fct_account_daily r on r.account_id = u.account_id and r.date = u.due_date + 30;
+
+    create table marts.mart_renewal_rates as
+    with p as (
+      select 'month' as grain, date_trunc('month', due_date)::date as period_start, segment,
+             outcome, prior_arr, renewed_arr from marts.mart_renewals
+      union all
+      select 'quarter', date_trunc('quarter', due_date)::date, segment, outcome, prior_arr,
+             renewed_arr from marts.mart_renewals),
+    ps as (select * from p union all select grain, period_start, 'all', outcome, prior_arr, renewed_arr from p)
+    select grain, period_start, segment, count(*) as due_count,
+      count(*) filter (where outcome = 'renewed') as renewed_count,
+      count(*) filter (where outcome = 'churned') as churned_count,
+      count(*) filter (where outcome = 'pending') as pending_count,
+      round(count(*) filter (where outcome = 'renewed')
+            / nullif(count(*) filter (where outcome <> 'pending'), 0), 4) as logo_renewal_rate,
+      round(sum(least(renewed_arr, prior_arr)) filter (where outcome <> 'pending')
+            / nullif(sum(prior_arr) filter (where outcome <> 'pending'), 0), 4) as gross_amount_renewal_rate,
+      round(sum(renewed_arr) filter (where outcome <> 'pending')
+            / nullif(sum(prior_arr) filter (where outcome <> 'pending'), 0), 4) as net_amount_renewal_rate
+    from ps group by all;
+    """)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def base_warehouse(tmp_path_factory) -> Path:
+    return build_warehouse(tmp_path_factory.mktemp("base") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def warehouse(base_warehouse, tmp_path) -> Path:
+    path = tmp_path / "warehouse" / "warehouse.duckdb"
+    path.parent.mkdir()
+    shutil.copy(base_warehouse, path)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def corrupt(path: Path, sql: str) -> None:
+    con = duckdb.connect(str(path))
+    con.execute(sql)
+    con.close()
+
+
+def validate_and_publish(warehouse: Path, serving: Path, docs: Path, run_id: str):
+    """The write-audit-publish flow without Dagster: publish only when every suite passes."""
+    outcomes = validate_marts(warehouse, docs, run_id)
+    if all(o.success for o in outcomes.values()):
+        return outcomes, publish(warehouse, serving, PUBLISHED, run_id=run_id)
+    return outcomes, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation + publication
+# ---------------------------------------------------------------------------------------------
+def test_sample_marts_pass_and_publish(warehouse, tmp_path):
+    import sqlalchemy as sa
+
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    outcomes, info = validate_and_publish(warehouse, serving, tmp_path / "docs", "run-ok")
+    for mart, outcome in outcomes.items():
+        assert outcome.success, (mart, [f.__dict__ for f in outcome.failed], outcome.error)
+        assert outcome.evaluated >= 10
+        assert outcome.data_docs_path and Path(outcome.data_docs_path).exists()
+    assert (tmp_path / "docs" / "run-ok" / "index.html").exists()
+    assert info is not None and info["as_of_date"] == AS_OF
+    assert list(serving.parent.iterdir()) == [serving], "no temp or WAL files left behind"
+
+    # a real client: SQLAlchemy + duckdb_engine, read-only, unqualified table names
+    engine = sa.create_engine(f"duckdb:///{serving}", connect_args={"read_only": True})
+    with engine.connect() as conn:
+        for table in PUBLISHED:
+            rows = conn.execute(sa.text(f"select * from {table}")).fetchall()
+            assert len(rows) == info["row_counts"][table] > 0
+        pub = conn.execute(sa.text("select run_id, table_name, row_count from _publication")).fetchall()
+        assert {r.run_id for r in pub} == {"run-ok"}
+        assert {r.table_name: r.row_count for r in pub} == info["row_counts"]
+        tables = conn.execute(sa.text(
+            "select table_schema, table_name from information_schema.tables")).fetchall()
+    engine.dispose()
+    # only the published marts (and the stamp), no raw / staging / intermediate data
+    assert {(s, t) for s, t in tables} == {("main", t) for t in [*PUBLISHED, "_publication"]}
+
+
+CORRUPTIONS = {
+    "grr_above_1": (
+        "update marts.mart_revenue_retention set grr = 1.2 "
+        "where segment = 'all' and month = date '2025-02-01'",
+        "mart_revenue_retention", "expect_column_values_to_be_between", "GRR",
+    ),
+    "duplicated_key": (
+        "insert into marts.mart_renewals select * from marts.mart_renewals "
+        "where account_id = 'a2'",
+        "mart_renewals", "expect_compound_columns_to_be_unique", "unique",
+    ),
+    "movement_sum_not_reconciling": (
+        # consistent within the row (amount = ending - starting), but not with the facts
+        "update marts.fct_mrr_movements set ending_mrr = ending_mrr + 10, "
+        "movement_mrr = movement_mrr + 10 where account_id = 'a2' and month = date '2024-06-01'",
+        "fct_mrr_movements", "unexpected_rows_expectation", "sum of movements",
+    ),
+    "missing_latest_month_retention": (
+        "delete from marts.mart_revenue_retention where month = date '2025-02-01'",
+        "mart_revenue_retention", "unexpected_rows_expectation", "freshness",
+    ),
+    "missing_as_of_month_movements": (
+        "delete from marts.fct_mrr_movements where month = date '2025-03-01'",
+        "fct_mrr_movements", "unexpected_rows_expectation", "freshness",
+    ),
+    "counts_not_adding_up": (
+        "update marts.mart_renewal_rates set renewed_count = renewed_count + 1 "
+        "where grain = 'quarter' and segment = 'all'",
+        "mart_renewal_rates", "unexpected_rows_expectation", "counts add up",
+    ),
+    "retention_cohort_not_reconciling": (
+        "update marts.mart_revenue_retention set starting_mrr = starting_mrr + 1, "
+        "nrr = ending_mrr / (starting_mrr + 1) where month = date '2025-01-01'",
+        "mart_revenue_retention", "unexpected_rows_expectation", "fct_account_daily",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CORRUPTIONS))
+def test_corruption_is_caught_and_nothing_published(name, warehouse, tmp_path):
+    sql, mart, expectation_type, description_part = CORRUPTIONS[name]
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    # a previous, good publication
+    publish(warehouse, serving, PUBLISHED, run_id="previous")
+    before = sha256(serving)
+
+    corrupt(warehouse, sql)
+    outcomes, info = validate_and_publish(warehouse, serving, tmp_path / "docs", f"run-{name}")
+
+    assert info is None, "a failed validation must publish nothing"
+    assert sha256(serving) == before, "the serving database keeps its previous bytes"
+    assert list(serving.parent.iterdir()) == [serving]
+    outcome = outcomes[mart]
+    assert not outcome.success
+    hits = [f for f in outcome.failed
+            if f.expectation == expectation_type and description_part in f.description]
+    assert hits, [(f.expectation, f.description) for f in outcome.failed]
+    assert hits[0].sample_rows, "failing rows are reported"
+    assert not hits[0].exception
+    assert outcome.data_docs_path and Path(outcome.data_docs_path).exists()
+
+
+def test_sample_rows_identify_the_bad_row(warehouse, tmp_path):
+    corrupt(warehouse, CORRUPTIONS["grr_above_1"][0])
+    outcome = validate_marts(warehouse, tmp_path / "docs", "r1", marts=["mart_revenue_retention"])[
+        "mart_revenue_retention"]
+    grr = next(f for f in outcome.failed if f.kwargs.get("column") == "grr")
+    assert grr.unexpected_count == 1
+    assert grr.sample_rows == [{"month": "2025-02-01", "segment": "all", "grr": 1.2}]
+
+
+def test_missing_mart_fails_validation(warehouse, tmp_path):
+    corrupt(warehouse, "drop table marts.mart_renewal_rates")
+    outcomes = validate_marts(warehouse, tmp_path / "docs", "r2")
+    assert not outcomes["mart_renewal_rates"].success
+    assert outcomes["mart_renewals"].success
+
+
+def test_publish_failure_leaves_nothing_behind(warehouse, tmp_path):
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    publish(warehouse, serving, PUBLISHED, run_id="previous")
+    before = sha256(serving)
+    with pytest.raises(duckdb.Error):
+        publish(warehouse, serving, [*PUBLISHED, "no_such_mart"], run_id="broken")
+    assert sha256(serving) == before
+    assert list(serving.parent.iterdir()) == [serving]
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers during publication
+# ---------------------------------------------------------------------------------------------
+READER = textwrap.dedent("""
+    import json, sys, time
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+    serving, stop = sys.argv[1], sys.argv[2]
+    import os
+    engine = sa.create_engine(f"duckdb:///{serving}", connect_args={"read_only": True},
+                              poolclass=NullPool)
+    snapshots, errors, run_ids = 0, [], set()
+    while not os.path.exists(stop):
+        try:
+            with engine.connect() as conn:          # hold the file open for several queries
+                for _ in range(3):
+                    pub = conn.execute(sa.text(
+                        "select run_id, table_name, row_count from _publication")).fetchall()
+                    ids = {r[0] for r in pub}
+                    if len(ids) != 1:
+                        errors.append(f"mixed runs {ids}")
+                    for run_id, table, n in pub:
+                        got = conn.execute(sa.text(f"select count(*) from {table}")).scalar()
+                        if got != n:
+                            errors.append(f"{run_id}: {table} has {got} rows, stamped {n}")
+                    run_ids |= ids
+                    snapshots += 1
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    print(json.dumps({"snapshots": snapshots, "errors": errors[:20], "run_ids": sorted(run_ids)}))
+""")
+
+
+def test_reader_never_sees_errors_or_half_published_state(base_warehouse, tmp_path):
+    small = tmp_path / "small.duckdb"
+    shutil.copy(base_warehouse, small)
+    corrupt(small, "delete from marts.fct_account_daily where account_id in ('a1', 'a2');"
+                   "delete from marts.mart_renewals where outcome = 'pending'")
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    publish(base_warehouse, serving, PUBLISHED, run_id="pub-0")
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(serving), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # the reader is up and holds the file
+        for i in range(1, 9):
+            publish(small if i % 2 else base_warehouse, serving, PUBLISHED, run_id=f"pub-{i}")
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["errors"] == []
+    assert report["snapshots"] > 10
+    assert len(report["run_ids"]) >= 2, report  # it did see publications change under it
+    assert list(serving.parent.iterdir()) == [serving]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dagster: blocking checks gate serving_marts
+# ---------------------------------------------------------------------------------------------
+def _dagster_assets(warehouse: Path, serving: Path, docs: Path):
+    from dagster import AssetKey, MaterializeResult, asset
+
+    from orchestration.assets.publication import build_publication_asset
+    from orchestration.checks.gx_checks import build_gx_checks
+
+    def key_for(name: str) -> AssetKey:
+        return AssetKey(["marts", name])
+
+    def stand_in(name: str):
+        @asset(key=key_for(name), group_name="marts")
+        def _mart():  # the warehouse already holds the table
+            return MaterializeResult()
+
+        return _mart
+
+    stand_ins = [stand_in(n) for n in PUBLISHED]
+    checks = build_gx_checks(key_for, warehouse_path=warehouse, docs_dir=docs)
+    serving_marts = build_publication_asset(
+        {n: key_for(n) for n in PUBLISHED}, warehouse_path=warehouse, serving_path=serving)
+    return [*stand_ins, *checks, serving_marts]
+
+
+def test_dagster_blocking_checks_gate_publication(warehouse, tmp_path):
+    from dagster import AssetKey, DagsterInstance, materialize
+
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    docs = tmp_path / "gx_docs"
+    assets = _dagster_assets(warehouse, serving, docs)
+    instance = DagsterInstance.ephemeral()
+
+    ok = materialize(assets, instance=instance)
+    assert ok.success
+    pub = [m for m in ok.get_asset_materialization_events()
+           if m.asset_key == AssetKey("serving_marts")]
+    assert len(pub) == 1
+    md = pub[0].materialization.metadata
+    assert md["row_counts"].value["mart_renewals"] == 5
+    assert set(md["tables"].value) == set(PUBLISHED)
+    evaluations = ok.get_asset_check_evaluations()
+    assert len(evaluations) == 4 and all(e.passed for e in evaluations)
+    assert (docs / ok.run_id / "index.html").exists()
+    before = sha256(serving)
+
+    corrupt(warehouse, CORRUPTIONS["grr_above_1"][0])
+    bad = materialize(assets, instance=instance, raise_on_error=False)
+    assert not bad.success
+    assert not [m for m in bad.get_asset_materialization_events()
+                if m.asset_key == AssetKey("serving_marts")]
+    failed = [e for e in bad.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_key for e in failed] == [AssetKey(["marts", "mart_revenue_retention"])]
+    fmd = failed[0].metadata
+    assert {"failed_expectations", "sample_failing_rows", "data_docs", "summary"} <= set(fmd)
+    assert any(f["expectation"] == "expect_column_values_to_be_between"
+               for f in fmd["failed_expectations"].value)
+    assert Path(fmd["data_docs"].value).exists()
+    assert sha256(serving) == before
+
+    # publishing alone after a failed validation is refused by the asset's own gate
+    alone = materialize(assets, instance=instance, raise_on_error=False,
+                        selection=[AssetKey("serving_marts")])
+    assert not alone.success
+    assert sha256(serving) == before
