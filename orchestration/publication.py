@@ -119,28 +119,50 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class _ReadOnlyDuckDBConnection:
-    """Factory of duckdb_engine connections for GX (see module docstring)."""
+# raw DuckDB connections opened for GX, by validation run: closed when the run ends, whatever
+# engines / pools GX made (it builds more than one from the data source config), so no handle
+# on the warehouse outlives validate_marts (DuckDB refuses a read-write connection in a
+# process that still holds the file read-only).
+_OPEN_CONNECTIONS: dict[str, list] = {}
 
-    def __init__(self, path: Path):
+
+@lru_cache(maxsize=None)
+def _no_txn_wrapper_class():
+    import duckdb_engine
+
+    class _NoTxnWrapper(duckdb_engine.ConnectionWrapper):
+        def begin(self, *a, **k):  # read-only: transactions are meaningless
+            return None
+
+        def commit(self):
+            return None
+
+        def rollback(self):
+            return None
+
+    return _NoTxnWrapper
+
+
+class _ReadOnlyDuckDBConnection:
+    """SQLAlchemy `creator` for GX (see module docstring)."""
+
+    def __init__(self, path: Path, token: str):
         self.path = str(path)
+        self.token = token
 
     def __call__(self):
-        import duckdb_engine
-
-        class _NoTxnWrapper(duckdb_engine.ConnectionWrapper):
-            def begin(self, *a, **k):  # read-only: transactions are meaningless
-                return None
-
-            def commit(self):
-                return None
-
-            def rollback(self):
-                return None
-
         conn = duckdb.connect(self.path, read_only=True)
         conn.execute(f"SET search_path = '{WAREHOUSE_SCHEMA}'")
-        return _NoTxnWrapper(conn)
+        _OPEN_CONNECTIONS.setdefault(self.token, []).append(conn)
+        return _no_txn_wrapper_class()(conn)
+
+
+def _close_connections(token: str) -> None:
+    for conn in _OPEN_CONNECTIONS.pop(token, []):
+        try:
+            conn.close()
+        except Exception:  # pragma: no cover
+            pass
 
 
 def _gx_context(site_dir: Path):
@@ -235,10 +257,11 @@ def validate_marts(
         return outcomes
 
     context = _gx_context(site_dir)
+    token = uuid.uuid4().hex
     datasource = context.data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{warehouse_path}",
-        kwargs={"creator": _ReadOnlyDuckDBConnection(warehouse_path)},
+        kwargs={"creator": _ReadOnlyDuckDBConnection(warehouse_path, token)},
     )
     gx_run_id = RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.timezone.utc))
     try:
@@ -280,6 +303,7 @@ def validate_marts(
             datasource.get_engine().dispose()
         except Exception:  # pragma: no cover
             pass
+        _close_connections(token)
 
     index = site_dir / "index.html"
     for mart, outcome in outcomes.items():

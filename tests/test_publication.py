@@ -390,6 +390,8 @@ def test_dagster_blocking_checks_gate_publication(warehouse, tmp_path):
     evaluations = ok.get_asset_check_evaluations()
     assert len(evaluations) == 4 and all(e.passed for e in evaluations)
     assert (docs / ok.run_id / "index.html").exists()
+    # re-publishing alone is allowed while the latest validation of every mart passed
+    assert materialize(assets, instance=instance, selection=[AssetKey("serving_marts")]).success
     before = sha256(serving)
 
     corrupt(warehouse, CORRUPTIONS["grr_above_1"][0])
@@ -397,6 +399,8 @@ def test_dagster_blocking_checks_gate_publication(warehouse, tmp_path):
     assert not bad.success
     assert not [m for m in bad.get_asset_materialization_events()
                 if m.asset_key == AssetKey("serving_marts")]
+    assert "serving_marts" not in {e.step_key for e in bad.all_events
+                                   if e.event_type_value == "STEP_START"}, "blocked, not run"
     failed = [e for e in bad.get_asset_check_evaluations() if not e.passed]
     assert [e.asset_key for e in failed] == [AssetKey(["marts", "mart_revenue_retention"])]
     fmd = failed[0].metadata
@@ -410,4 +414,6 @@ def test_dagster_blocking_checks_gate_publication(warehouse, tmp_path):
     alone = materialize(assets, instance=instance, raise_on_error=False,
                         selection=[AssetKey("serving_marts")])
     assert not alone.success
+    failure = next(e for e in alone.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "not publishing: mart_revenue_retention" in str(failure.step_failure_data.error)
     assert sha256(serving) == before

@@ -79,6 +79,7 @@ def dbt_vars(context: AssetExecutionContext) -> dict:
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_env())
+    get_settings().warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(context))], context=context).stream()
 
 

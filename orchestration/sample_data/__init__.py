@@ -101,6 +101,7 @@ def _fx_rows(seed: int, t0: int, first_day: int, last_day: int):
         for i in range(n):
             v = v * 0.998 + shocks[i]
             x[i] = v
+        x -= x[-first_day] if 0 <= -first_day < n else 0.0    # the start rate on the first drop day
         series[cur] = start * np.exp(x)
     for i in range(n):
         d = first_day + i
@@ -113,7 +114,7 @@ def _fx_rows(seed: int, t0: int, first_day: int, last_day: int):
 
 def generate(out: str = "data/landing", accounts: int = 500, days: int = 540, seed: int = 7,
              start_date: str = "2024-01-01", dirt_rate: float = 0.002,
-             events_per_user_day: float = 2.5, late_rate: float = 0.03, gzip: bool = False,
+             events_per_user_day: float = 2.0, late_rate: float = 0.03, gzip: bool = False,
              quiet: bool = True) -> dict:
     """Write the landing zone under ``out`` and return a summary dict.
 
@@ -278,6 +279,7 @@ def generate(out: str = "data/landing", accounts: int = 500, days: int = 540, se
         el = time.perf_counter() - ev0
         prog("events", d + 1, n_drops,
              f"{stream.rows_written / 1e6:.1f}M events {stream.rows_written / max(el, 1e-9) / 1e6:.2f}M/s")
+    stream.close()
     ev_elapsed = time.perf_counter() - ev0
     prog.done()
     if dirty:

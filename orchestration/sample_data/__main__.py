@@ -18,8 +18,9 @@ def main(argv=None) -> int:
     p.add_argument("--dirt-rate", type=float, default=0.002,
                    help="share of records made dirty per kind (default 0.002; 0 disables all dirt, "
                         "the trailing incomplete drop and the missing ticketing day)")
-    p.add_argument("--events-per-user-day", type=float, default=2.5,
-                   help="mean product events per active user-day at normal usage (default 2.5)")
+    p.add_argument("--events-per-user-day", type=float, default=2.0,
+                   help="mean product events per active user-day at normal usage, >= 1 (default 2.0); "
+                        "the volume knob")
     p.add_argument("--late-rate", type=float, default=0.03,
                    help="share of usage events delivered 1-5 drops late (default 0.03)")
     p.add_argument("--gzip", action="store_true", help="write JSONL objects as .jsonl.gz")

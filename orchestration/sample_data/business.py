@@ -421,7 +421,7 @@ class AccountSim:
             return None
         # send_invoice, net 30
         u = rng.random()
-        if u < 0.01 * math.exp(-0.5 * h):
+        if u < 0.02 * math.exp(-0.5 * h):
             # never paid: overdue, past_due, written off, canceled
             due = t + HOUR + 30 * DAY
             t_cancel = due + int(rng.uniform(45, 75) * DAY)
@@ -437,7 +437,7 @@ class AccountSim:
             t_end = s.emit("deleted", t_cancel)
             self.res.churn_times.append(t_end)
             return "involuntary"
-        days = clamp(math.exp(rng.gauss(math.log(12) - 0.25 * h, 0.6)), 0.5, 80)
+        days = clamp(math.exp(rng.gauss(math.log(12) - 0.25 * h, 0.75)), 0.5, 80)
         pay = t + HOUR + int(days * DAY)
         void = rng.random() < 0.015
         s.invoice(t, amount, pay, void=void)

@@ -7,7 +7,7 @@ SEGMENT_WEIGHTS = (0.10, 0.30, 0.60)
 
 # median seats (lognormal), sigma, min, max
 SEATS = {
-    "enterprise": (160, 0.55, 40, 2000),
+    "enterprise": (120, 0.55, 30, 2000),
     "mid_market": (40, 0.45, 12, 300),
     "smb": (7, 0.5, 2, 30),
 }

@@ -1,0 +1,9 @@
+"""The marts published to the serving database (what BI tools read), in one place."""
+PUBLISHED_MARTS = [
+    "dim_accounts",
+    "fct_account_daily",
+    "fct_mrr_movements",
+    "mart_renewals",
+    "mart_renewal_rates",
+    "mart_revenue_retention",
+]
