@@ -126,11 +126,14 @@ def _convert(f: Field, v):
         raise ValueError(f"unknown field type {t}")
     if f.choices is not None and out not in f.choices:
         raise Invalid(f"invalid value for '{f.path}': {out!r} (allowed: {', '.join(f.choices)})")
-    if f.min_value is not None and out < f.min_value:
-        kind = "negative amount" if f.min_value == 0 else "value below minimum"
-        raise Invalid(f"{kind} in '{f.path}': {out}")
-    if f.max_value is not None and out > f.max_value:
+    if f.max_value is not None and not (f.min_value <= out <= f.max_value):
         raise Invalid(f"value out of range for '{f.path}': {out} (allowed {f.min_value:g}-{f.max_value:g})")
+    if f.min_value is not None and out < f.min_value:
+        if f.min_value == 0:
+            kind = "negative amount" if "amount" in f.path else "negative value"
+        else:
+            kind = "value below minimum"
+        raise Invalid(f"{kind} in '{f.path}': {out}")
     return out
 
 

@@ -207,7 +207,8 @@ def generate(out: str = "data/landing", accounts: int = 500, days: int = 540, se
     write_entries("fx_rates", fx_entries)
 
     # ------------------------------------------------------------------ accounts
-    ctx = Ctx(seed=seed, t0=t0, horizon=horizon, n_accounts=accounts)
+    ctx = Ctx(seed=seed, t0=t0, horizon=horizon, n_accounts=accounts,
+              truth_cutoff=t0 + n_complete * DAY)
     model = UsageModel(accounts, n_drops)
     tids = TicketIds()
     truth: dict[str, dict] = {}
@@ -367,15 +368,16 @@ def _dates(t0: int, ts: list) -> list[str]:
 
 def _truth(res, eng, t0: int) -> dict:
     tr = res.truth
+    asof = tr["asof"]
     return {
-        "name": res.name, "segment_initial": tr["segment_initial"], "segment": tr["segment"],
+        "name": res.name, "segment_initial": tr["segment_initial"], "segment": asof["segment"],
         "region": res.region, "currency": res.currency, "industry": res.industry,
-        "csm_owner": tr["csm_owner"], "start_date": _dates(t0, [res.start_t])[0],
+        "start_date": _dates(t0, [res.start_t])[0],
         "existed_before_first_drop": res.start_t < t0,
-        "trial": tr["trial"], "ever_paid": tr["ever_paid"],
-        "churned": tr["churned"], "churn_dates": _dates(t0, tr["churn_times"]),
-        "reactivation_dates": _dates(t0, tr["reactivation_times"]),
-        "paying_at_end": tr["paying_at_end"],
+        "trial": tr["trial"], "ever_paid": asof["ever_paid"],
+        "churned": asof["churned"], "churn_dates": _dates(t0, asof["churn_times"]),
+        "reactivation_dates": _dates(t0, asof["reactivation_times"]),
+        "paying_at_end": asof["paying"],
         "customers": sorted({r[3]["id"] for r in res.records if r[0] == "customers"}),
         "expansions": len(res.expansion_times), "contractions": len(res.contraction_times),
         "health_latent": round(res.health, 3),

@@ -62,6 +62,7 @@ class Ctx:
     t0: int            # start of the first drop day (unix)
     horizon: int       # nothing is emitted at or after this instant
     n_accounts: int
+    truth_cutoff: int | None = None   # ground truth is reported as of this instant
 
 
 @dataclass
@@ -579,26 +580,42 @@ class AccountSim:
     def finish_truth(self) -> None:
         res = self.res
         res.states.sort(key=lambda x: (x[0], x[1]))
-        # account-level paying timeline -> churn/reactivation as the account sees it
-        cur: dict[str, str] = {}
-        paying = False
-        ever = False
-        churns, reacts = [], []
-        for t, sid, st, _ in res.states:
-            cur[sid] = st
-            now = any(v in PAYING for v in cur.values())
-            if now and not paying and ever:
-                reacts.append(t)
-            if not now and paying and all(v == "canceled" for v in cur.values()):
-                churns.append(t)
-            if now:
-                ever = True
-            paying = now
+        ever, churns, reacts, paying = paying_timeline(res.states, self.ctx.horizon)
         res.truth.update({
             "segment_initial": res.segment, "segment": self.segment, "csm_owner": self.csm,
-            "ever_paid": ever, "churn_times": churns, "reactivation_times": reacts,
-            "churned": bool(churns) and not paying, "paying_at_end": paying,
+            "churn_times": churns, "reactivation_times": reacts,
         })
+        # ground truth as of the last complete drop
+        cut = self.ctx.truth_cutoff or self.ctx.horizon
+        ever, churns, reacts, paying = paying_timeline(res.states, cut)
+        seg = res.segment
+        for t, new in res.truth.get("segment_changes", []):
+            if t < cut:
+                seg = new
+        res.truth["asof"] = {"ever_paid": ever, "churn_times": churns, "reactivation_times": reacts,
+                             "churned": bool(churns) and not paying, "paying": paying,
+                             "segment": seg}
+
+
+def paying_timeline(states, cutoff: int):
+    """Account-level paying (active/past_due) timeline before ``cutoff``: churn is the moment
+    the last paying subscription ends (all canceled), reactivation paying again after that."""
+    cur: dict[str, str] = {}
+    paying = ever = False
+    churns, reacts = [], []
+    for t, sid, st, _ in states:
+        if t >= cutoff:
+            break
+        cur[sid] = st
+        now = any(v in PAYING for v in cur.values())
+        if now and not paying and ever:
+            reacts.append(t)
+        if not now and paying and all(v == "canceled" for v in cur.values()):
+            churns.append(t)
+        if now:
+            ever = True
+        paying = now
+    return ever, churns, reacts, paying
 
 
 def simulate_account(ctx: Ctx, index: int) -> AccountResult:
