@@ -2,7 +2,11 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Optional extras to install (pyproject.toml), e.g. `make test EXTRAS=dev,spark` (.ci/run does:
+# the Spark parity test then runs instead of skipping; docs/scaling_out.md).
+EXTRAS ?= dev
+comma  := ,
+STAMP  := $(VENV)/.installed.$(subst $(comma),-,$(EXTRAS))
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 # Sample size for `make run` / `make sample` (ignored when data/landing already has drops)
@@ -17,7 +21,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml

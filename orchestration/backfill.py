@@ -58,13 +58,17 @@ def backfill(start=None, end=None, instance=None, *, job_name: str = DAILY_JOB_N
         missing = [k for k in (start, end) if k not in keys]
         if missing:
             raise ValueError(f"not partitions of {job_name}: {missing}")
+    if start == end and (tags or {}).get("csp/trigger") == "daily":
+        run_tags = {"dagster/partition": start}
+    else:
+        run_tags = {RANGE_START_TAG: start, RANGE_END_TAG: end, "csp/trigger": "backfill"}
+    run_tags.update(tags or {})
     own = instance is None
     instance = instance or DagsterInstance.get()
     try:
         from .sensors import reap_orphaned_runs
 
         reap_orphaned_runs(instance)
-        run_tags = {RANGE_START_TAG: start, RANGE_END_TAG: end, "csp/trigger": "backfill", **(tags or {})}
         with execute_job(recon_repo.get_reconstructable_job(job_name), instance=instance,
                          tags=run_tags, raise_on_error=raise_on_error) as result:
             return result.run_id, result.success
@@ -73,13 +77,20 @@ def backfill(start=None, end=None, instance=None, *, job_name: str = DAILY_JOB_N
             instance.dispose()
 
 
+def run_partition(drop_date, instance=None, **kwargs):
+    """One daily run for one drop date (tag dagster/partition), as the schedule and sensor do."""
+    d = _date(drop_date)
+    return backfill(d, d, instance, tags={"csp/trigger": "daily", **kwargs.pop("tags", {})}, **kwargs)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m orchestration.backfill", description=__doc__.split("\n\n")[0])
     p.add_argument("--start", help="first drop date, YYYY-MM-DD (default: first complete drop)")
     p.add_argument("--end", help="last drop date, YYYY-MM-DD (default: newest drop complete in every source)")
     p.add_argument("--job", default=DAILY_JOB_NAME)
+    p.add_argument("--module", default="orchestration.definitions", help="module holding the Definitions `defs`")
     a = p.parse_args(argv)
-    run_id, ok = backfill(a.start, a.end, job_name=a.job)
+    run_id, ok = backfill(a.start, a.end, job_name=a.job, module=a.module)
     print(f"run {run_id}: {'SUCCESS' if ok else 'FAILURE'}")
     return 0 if ok else 1
 

@@ -9,16 +9,39 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from .engines import configured_engine
 from .settings import DBT_PROJECT_DIR, get_settings
 
-DBT_TARGET = os.environ.get("CSP_DBT_TARGET", "dev")
+# The dbt target: CSP_DBT_TARGET, else the engine's (config/pipeline.yaml `engine`:
+# duckdb -> dev, spark -> spark; docs/scaling_out.md).
+ENGINE_TARGETS = {"duckdb": "dev", "spark": "spark"}
+DBT_TARGET = os.environ.get("CSP_DBT_TARGET") or ENGINE_TARGETS[configured_engine()]
+
+
+def on_spark() -> bool:
+    return DBT_TARGET == "spark"
 
 
 def dbt_env() -> dict[str, str]:
     """Environment variables the dbt profile and sources read (absolute paths)."""
     s = get_settings()
-    return {"CSP_RAW_DIR": str(s.raw_dir), "CSP_WAREHOUSE_PATH": str(s.warehouse_path),
-            "CSP_LOOKBACK_DAYS": str(s.lookback_days)}
+    env = {"CSP_RAW_DIR": str(s.raw_dir), "CSP_WAREHOUSE_PATH": str(s.warehouse_path),
+           "CSP_LOOKBACK_DAYS": str(s.lookback_days)}
+    if on_spark():
+        from .engines import spark
+
+        env.update(spark.dbt_env())
+    return env
+
+
+def publication_source_path() -> Path:
+    """The DuckDB file the GX gate validates and publication copies the marts from: the
+    warehouse on DuckDB, the exported Spark marts on Spark."""
+    if on_spark():
+        from .engines import spark
+
+        return spark.default_paths().marts_db
+    return get_settings().warehouse_path
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -34,10 +57,23 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
+def _manifest_adapter(manifest: Path) -> str | None:
+    """The adapter a manifest was parsed for (configs such as the incremental strategy are
+    resolved per engine at parse time)."""
+    import json
+
+    try:
+        with open(manifest) as f:
+            return json.load(f).get("metadata", {}).get("adapter_type")
+    except (OSError, ValueError):
+        return None
+
+
 def prepare_manifest(project: DbtProject) -> Path:
     """Run `dbt parse` when the manifest is missing or older than any dbt file."""
     manifest = project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
+    if (manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir)
+            and _manifest_adapter(manifest) == ("spark" if on_spark() else "duckdb")):
         return manifest
     from dbt.cli.main import dbtRunner
 

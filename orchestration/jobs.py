@@ -9,7 +9,7 @@
 - `freshness_checks_job`: only the freshness checks (no materialization), evaluated against the
   drops due now; scheduled on its own so a drop that never arrives is still a failed check.
 """
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from .checks.freshness_checks import freshness_checks
 from .partitions import daily_drops
@@ -24,12 +24,14 @@ daily_refresh_job = define_asset_job(
                  "validate the marts (blocking GX and freshness checks) and publish them to the "
                  "serving database. A partition range runs as a single run (backfill)."),
     tags={"team": "data-platform"},
+    executor_def=in_process_executor,
 )
 
 freshness_checks_job = define_asset_job(
     name="freshness_checks_job",
     selection=AssetSelection.checks(*freshness_checks),
     description="Evaluate the per-source drop freshness checks against the drops due now.",
+    executor_def=in_process_executor,
 )
 
 jobs = [daily_refresh_job, freshness_checks_job]

@@ -27,6 +27,7 @@ from dagster import (
     EventRecordsFilter,
     RunFailureSensorContext,
     RunRequest,
+    RunShardedEventsCursor,
     RunsFilter,
     SensorEvaluationContext,
     SensorResult,
@@ -142,6 +143,16 @@ def _assets_by_step(instance, run_id: str) -> dict[str, list[str]]:
     return out
 
 
+def _root_error(err) -> str:
+    """The user's exception (innermost cause) rather than Dagster's wrapper."""
+    if err is None:
+        return ""
+    seen = 0
+    while getattr(err, "cause", None) is not None and seen < 10:
+        err, seen = err.cause, seen + 1
+    return (err.message or "").strip()
+
+
 def run_failure_payload(context: RunFailureSensorContext) -> dict:
     run = context.dagster_run
     failures = context.get_step_failure_events()
@@ -153,8 +164,7 @@ def run_failure_payload(context: RunFailureSensorContext) -> dict:
         assets.extend(a for a in step_assets if a not in assets)
         if not step_assets and ev.step_key:
             assets.append(ev.step_key)
-        err = ev.step_failure_data.error if ev.step_failure_data else None
-        msg = (err.message.strip() if err else "") or ev.message or "step failed"
+        msg = _root_error(ev.step_failure_data.error if ev.step_failure_data else None) or ev.message or "step failed"
         errors.append(f"[{ev.step_key}] {msg}")
     if not errors:
         errors.append(context.failure_event.message or "run failed")
@@ -174,21 +184,34 @@ def run_failure_alert_sensor(context: RunFailureSensorContext):
     post_alert(run_failure_payload(context))
 
 
-def check_failure_payloads(instance, after_storage_id: int | None, *, limit: int = 200,
-                           not_before: float | None = None) -> tuple[list[dict], int | None]:
-    """Alerts for failed asset-check evaluations stored after `after_storage_id`."""
-    records = instance.event_log_storage.get_event_records(
-        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after_storage_id),
+def check_failure_payloads(instance, cursor: str | None, *, limit: int = 500,
+                           first_lookback_seconds: float = 3600) -> tuple[list[dict], str | None]:
+    """Alerts for failed asset-check evaluations stored since `cursor` (JSON {"id", "ts"}).
+    Without a cursor, only failures of the last `first_lookback_seconds` are reported."""
+    state = _load_cursor(cursor) or {}
+    last_id, last_ts = state.get("id"), state.get("ts")
+    if last_ts is None:
+        last_ts = dt.datetime.now(dt.timezone.utc).timestamp() - first_lookback_seconds
+    storage = instance.event_log_storage
+    if storage.is_run_sharded:  # the default SQLite storage: one database per run
+        after = RunShardedEventsCursor(
+            id=last_id or 0,
+            run_updated_after=dt.datetime.fromtimestamp(last_ts - 60, dt.timezone.utc).replace(tzinfo=None))
+    else:
+        after = last_id
+    records = storage.get_event_records(
+        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
         limit=limit, ascending=True,
     )
-    payloads, last = [], after_storage_id
-    for rec in records:
-        last = rec.storage_id
+    payloads, new_id, new_ts = [], last_id, last_ts
+    for rec in sorted(records, key=lambda r: (r.event_log_entry.timestamp, r.storage_id)):
+        ts = rec.event_log_entry.timestamp
+        if ts <= last_ts:
+            continue
+        new_id, new_ts = rec.storage_id, max(new_ts, ts)
         ev = rec.event_log_entry.dagster_event
         data = ev.event_specific_data if ev is not None else None
         if data is None or data.passed:
-            continue
-        if not_before is not None and rec.event_log_entry.timestamp < not_before:
             continue
         run_id = rec.event_log_entry.run_id
         run = instance.get_run_by_id(run_id)
@@ -200,7 +223,7 @@ def check_failure_payloads(instance, after_storage_id: int | None, *, limit: int
             run_id=run_id, job_name=run.job_name if run else None, check=data.check_name,
             partition=data.partition or _partition_label(run.tags if run else None),
         ))
-    return payloads, last
+    return payloads, json.dumps({"id": new_id, "ts": new_ts})
 
 
 @sensor(
@@ -211,14 +234,11 @@ def check_failure_payloads(instance, after_storage_id: int | None, *, limit: int
                 "$CSP_ALERT_WEBHOOK_URL.",
 )
 def check_failure_alert_sensor(context: SensorEvaluationContext):
-    after = int(context.cursor) if context.cursor else None
-    # first tick: alert on the last hour only, never on the whole history
-    not_before = None if after is not None else dt.datetime.now(dt.timezone.utc).timestamp() - 3600
-    payloads, last = check_failure_payloads(context.instance, after, not_before=not_before)
+    payloads, cursor = check_failure_payloads(context.instance, context.cursor)
     for p in payloads:
         post_alert(p)
-    if last is not None and last != after:
-        context.update_cursor(str(last))
+    if cursor != context.cursor:
+        context.update_cursor(cursor)
     if not payloads:
         return SkipReason("no failed asset check since the last tick")
 

@@ -12,13 +12,12 @@ from orchestration.jobs import jobs
 from orchestration.schedules import schedules
 from orchestration.sensors import sensors
 
-_defs = _base.defs
-_graph = _defs.resolve_asset_graph()
+_graph = _base.defs.resolve_asset_graph()
 _keys = {k.to_user_string() for k in _graph.get_all_asset_keys()}
-_job_names = {j.name for j in (_defs.jobs or [])}
+_job_names = {j.name for j in (_base.defs.jobs or [])}
 
 if "serving_marts" in _keys and "daily_refresh_job" in _job_names:
-    defs = _defs
+    defs = _base.defs
 else:
     from orchestration.assets.ingestion import ingestion_assets
     from orchestration.assets.publication import build_publication_asset

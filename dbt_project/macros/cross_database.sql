@@ -1,6 +1,6 @@
 {#- Engine-neutral helpers. Each is adapter-dispatched: the default__ version is plain SQL
     that runs on DuckDB and Spark alike; engine-specific overrides live in
-    duckdb_specific.sql (and, later, spark_specific.sql). -#}
+    duckdb_specific.sql and spark_specific.sql. -#}
 
 
 {#- deduplicate(relation, partition_by, order_by)
@@ -61,10 +61,6 @@
     where date_day <= cast({{ end_date }} as date)
 {%- endmacro %}
 
-{% macro spark__date_spine(start_date, end_date) -%}
-    select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)) as date_day
-{%- endmacro %}
-
 
 {#- source_or_empty(source_name, table_name, columns)
     Select from a source that may not exist yet (e.g. the rejects table before the first
@@ -86,4 +82,39 @@
     {%- endfor %}
     from (select 1 as _one) as _empty
     where 1 = 0
+{%- endmacro %}
+
+
+{#- incremental_by_date(date_column): the engine's incremental config for a model that
+    reprocesses whole days of `date_column` (the late-event window). Use as
+    {{ config(materialized='incremental', unique_key=['<date_column>'], **incremental_by_date('<date_column>')) }}
+    Default (DuckDB): delete+insert on the date; Spark: see spark_specific.sql. -#}
+{% macro incremental_by_date(date_column) -%}
+    {{ return(adapter.dispatch('incremental_by_date', 'cs_platform')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_date(date_column) -%}
+    {{ return({'incremental_strategy': 'delete+insert'}) }}
+{%- endmacro %}
+
+
+{#- register_raw_sources(): on-run-start hook making the raw layer readable by the engine.
+    DuckDB reads the Parquet files in place (`external_location` in _sources.yml): nothing
+    to do. Spark: see spark_specific.sql. -#}
+{% macro register_raw_sources() -%}
+    {{ return(adapter.dispatch('register_raw_sources', 'cs_platform')()) }}
+{%- endmacro %}
+
+{% macro default__register_raw_sources() -%}
+{%- endmacro %}
+
+
+{#- export_marts(results): on-run-end hook exporting the marts a run built for publication.
+    DuckDB: publication reads the warehouse file directly, nothing to do. Spark: see
+    spark_specific.sql. -#}
+{% macro export_marts(results) -%}
+    {{ return(adapter.dispatch('export_marts', 'cs_platform')(results)) }}
+{%- endmacro %}
+
+{% macro default__export_marts(results) -%}
 {%- endmacro %}

@@ -37,10 +37,12 @@
 
 {#- health_delta(columns, column, value, date_expr, from_sql): one select of the delta rows
     feeding the running sums of int_account_health_measures: `value` in `column` on day
-    `date_expr`, 0 in the other columns. -#}
+    `date_expr`, 0 in the other columns. `from_sql` must start 'from <relation> as <alias>'. -#}
 {% macro health_delta(columns, column, value, date_expr, from_sql) -%}
+    {#- from_sql is 'from <relation> as <alias> ...': the account is <alias>.account_id -#}
+    {%- set alias = from_sql.split()[3] %}
     select
-        account_id,
+        {{ alias }}.account_id,
         cast({{ date_expr }} as date) as date_day
         {%- for c in columns %},
         {{ value if c == column else '0' }} as {{ c }}
@@ -154,4 +156,15 @@
     may be a column). -#}
 {% macro health_add_days(date_expr, days_expr) -%}
     cast({{ dbt.dateadd('day', days_expr, date_expr) }} as date)
+{%- endmacro %}
+
+
+{#- health_missing_parts(components): for dbt.concat, one piece per component giving
+    '<name>,' when the component is enabled but has no data (its measure is null). -#}
+{% macro health_missing_parts(components) -%}
+    {%- set parts = [] -%}
+    {%- for c in components -%}
+        {%- do parts.append("case when " ~ c.name ~ "_enabled and " ~ c.name ~ "_measure is null then '" ~ c.name ~ ",' else '' end") -%}
+    {%- endfor -%}
+    {{ return(parts) }}
 {%- endmacro %}

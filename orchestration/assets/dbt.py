@@ -11,7 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from ..dbt_project import dbt_env, get_dbt_project
+from ..dbt_project import DBT_TARGET, dbt_env, get_dbt_project, on_spark
 from ..partitions import daily_drops
 from ..settings import get_settings
 
@@ -81,9 +81,16 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_env())
     get_settings().warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(context))], context=context).stream()
+    if on_spark():
+        # the marts this build exported (on-run-end hook) -> the DuckDB file the GX gate
+        # validates and publication copies (orchestration/engines/spark.py)
+        from ..engines.spark import refresh_marts_db
+
+        counts = refresh_marts_db(manifest_path=get_dbt_project().manifest_path)
+        context.log.info(f"loaded the exported Spark marts for validation: {counts}")
 
 
 # dbt from this interpreter's environment, whether or not the venv is on PATH
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 dbt_resource = DbtCliResource(project_dir=get_dbt_project(), profiles_dir=str(get_dbt_project().profiles_dir),
-                              dbt_executable=DBT_EXECUTABLE)
+                              dbt_executable=DBT_EXECUTABLE, target=DBT_TARGET)

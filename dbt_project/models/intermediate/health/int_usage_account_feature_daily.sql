@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['event_date'],
+    **incremental_by_date('event_date'),
 ) }}
 -- Product usage per account, feature and day (events with a feature only), for the breadth
 -- health component. Same incremental window as int_usage_account_daily.

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['event_date'],
+    **incremental_by_date('event_date'),
 ) }}
 -- Product usage per account and day: events, distinct active users, distinct features used
 -- (and which core features, per seeds/core_features.csv). Same incremental window as

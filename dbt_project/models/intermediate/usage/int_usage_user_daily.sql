@@ -1,8 +1,8 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['event_date'],
     on_schema_change='append_new_columns',
+    **incremental_by_date('event_date'),
 ) }}
 -- Product usage per account, user and day (the UTC day the event happened, so late events
 -- count on their own day). Incremental: a refresh recomputes only the days from

@@ -47,6 +47,15 @@ first_mrr as (
     where mrr > 0
     group by account_id
 
+),
+
+current_lifecycle as (
+
+    -- lifecycle stage and health on the as-of date
+    select account_id, lifecycle_stage, health_score, health_tier
+    from {{ ref('fct_account_lifecycle_daily') }}
+    where date = (select max(date_day) from mrr_daily)
+
 )
 
 select
@@ -64,8 +73,12 @@ select
     cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr,
     cast(coalesce(current_mrr.arr, 0) as decimal(18, 2)) as current_arr,
     coalesce(current_mrr.seats, 0) as current_seats,
-    coalesce(current_mrr.mrr, 0) > 0 as is_paying
+    coalesce(current_mrr.mrr, 0) > 0 as is_paying,
+    current_lifecycle.lifecycle_stage,
+    current_lifecycle.health_score,
+    current_lifecycle.health_tier
 from latest_customer
 inner join customer_counts on customer_counts.account_id = latest_customer.account_id
 left join current_mrr on current_mrr.account_id = latest_customer.account_id
 left join first_mrr on first_mrr.account_id = latest_customer.account_id
+left join current_lifecycle on current_lifecycle.account_id = latest_customer.account_id

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['date'],
+    **incremental_by_date('date'),
 ) }}
 -- One row per account and day (from the account's first subscription event to the as-of
 -- date): MRR / ARR in USD, licensed seats, product usage and tickets. Incremental over the

