@@ -332,3 +332,22 @@ def test_orphaned_run_is_marked_failed(instance):
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(live.run_id).status == DagsterRunStatus.STARTED
     _ = (DagsterEvent, DagsterEventType)
+
+
+# ---------------------------------------------------------------------------------------------
+# The asset graph reads like documentation
+# ---------------------------------------------------------------------------------------------
+def test_every_asset_has_description_owner_group_and_kinds():
+    import ops_definitions
+
+    graph = ops_definitions.defs.resolve_asset_graph()
+    groups = {"ingestion", "staging", "intermediate", "marts", "publication", "configuration"}
+    problems = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        missing = [what for what, bad in (
+            ("description", not node.description), ("owners", not node.owners), ("kinds", not node.kinds),
+            (f"group ({node.group_name})", node.group_name not in groups)) if bad]
+        if missing:
+            problems[key.to_user_string()] = missing
+    assert not problems, problems
