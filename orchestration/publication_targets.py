@@ -6,4 +6,7 @@ PUBLISHED_MARTS = [
     "mart_renewals",
     "mart_renewal_rates",
     "mart_revenue_retention",
+    "mart_account_health",
+    "mart_service_efficiency",
+    "mart_cs_alerts",
 ]

@@ -13,7 +13,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ..dbt_project import DBT_TARGET, dbt_env, get_dbt_project, on_spark
 from ..partitions import daily_drops
-from ..settings import get_settings
+from ..health_config import validate_health_config
+from ..settings import DBT_PROJECT_DIR, get_settings
 
 OWNER = "team:analytics-engineering"
 LAYERS = ("staging", "intermediate", "marts")
@@ -78,6 +79,7 @@ def dbt_vars(context: AssetExecutionContext) -> dict:
     name="dbt_models",
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    validate_health_config(DBT_PROJECT_DIR / "seeds")   # a clear error before anything is built
     os.environ.update(dbt_env())
     get_settings().warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(context))], context=context).stream()
