@@ -14,6 +14,8 @@ ACCOUNTS ?= 500
 DAYS     ?= 540
 SEED     ?= 7
 LANDING  ?= data/landing
+# Benchmark preset for `make bench` (bench/run.py: tiny, small, medium, large)
+PRESET   ?= small
 
 .PHONY: run test test-quick sample dev bench clean
 
@@ -49,6 +51,11 @@ test-quick: $(STAMP)
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## bench: benchmarks at scale (not part of the tests): `make bench PRESET=small|medium|large`;
+## prints every figure, writes bench/results/$(PRESET).json and BENCHMARKS.md
+bench: $(STAMP)
+	$(PY) bench/run.py --preset $(PRESET)
 
 clean:
 	rm -rf data/raw data/warehouse data/serving data/gx_docs $(DAGSTER_HOME)

@@ -42,6 +42,18 @@ class Site:
         shutil.copy(ROOT / "config" / "dagster.yaml", self.home / "dagster.yaml")
         self.landing = landing
         self.serving = self.data / "serving" / "analytics.duckdb"
+        self._init_storage()
+
+    def _init_storage(self):
+        """Create the instance's SQLite databases up front, as `dagster dev` / the daemon do in
+        production: two processes creating a brand-new instance at the same moment race on
+        its schema migrations (two alembic heads)."""
+        from dagster import DagsterInstance
+
+        with DagsterInstance.from_config(str(self.home)) as inst:
+            inst.get_runs(limit=1)
+            inst.event_log_storage.get_asset_records()
+            inst.all_instigator_state()
 
     @property
     def env(self) -> dict:

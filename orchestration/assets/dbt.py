@@ -45,7 +45,15 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_group_name(self, props: Mapping[str, Any]) -> str | None:
         if props["resource_type"] == "seed":
             return "configuration"
+        if props["resource_type"] == "source":
+            return "ingestion"
         return _layer(props)
+
+    def get_description(self, props: Mapping[str, Any]) -> str:
+        if props["resource_type"] == "source" and props["name"] == "rejects":
+            return ("Quarantined records of every ingestion asset (file, line, reason, raw record), "
+                    "written beside the raw layer in data/raw/_rejects/.")
+        return super().get_description(props)
 
     def get_owners(self, props: Mapping[str, Any]):
         return [OWNER]

@@ -8,6 +8,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
     Backoff,
     BackfillPolicy,
     Failure,
@@ -111,3 +112,16 @@ def build_ingestion_asset(obj: RawObject):
 
 
 ingestion_assets = [build_ingestion_asset(o) for o in OBJECTS]
+
+
+# The quarantine written by every ingestion asset: declared so the asset graph documents it.
+rejects_spec = AssetSpec(
+    key=AssetKey(["raw", "rejects"]),
+    group_name="ingestion",
+    description=("Quarantined records of every ingestion asset: source, object, drop date, file, "
+                 "line, reason and the raw record (data/raw/_rejects/<source>__<object>/). Read "
+                 "through staging.stg_ingestion__rejects."),
+    owners=[OWNER],
+    kinds={"parquet"},
+    tags={"layer": "raw"},
+)

@@ -27,6 +27,7 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from ..checks.gx_checks import gx_check_key
 from ..publication import publish, validated_marts
+from ..checks.freshness_checks import assert_fresh
 from ..settings import get_settings
 
 PathSource = str | os.PathLike | Callable[[], str | os.PathLike] | None
@@ -89,7 +90,8 @@ def build_publication_asset(
         name="serving_marts",
         group_name="publication",
         deps=list(mart_keys.values()),
-        compute_kind="duckdb",
+        kinds={"duckdb", "python"},
+        owners=["team:data-engineering"],
         pool=pool,
         partitions_def=partitions_def,
         backfill_policy=backfill_policy,
@@ -97,6 +99,7 @@ def build_publication_asset(
         "BI tools open read-only (tables in schema main, plus _publication).",
     )
     def serving_marts(context: AssetExecutionContext) -> MaterializeResult:
+        assert_fresh(context)   # never publish marts that would look fresh but are not
         if require_passed_checks:
             problems = _gate(context, mart_keys)
             if problems:

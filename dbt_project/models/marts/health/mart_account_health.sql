@@ -41,7 +41,7 @@ component_scores as (
         {%- endfor %}
         {%- for c in components %},
         case when cfg.{{ c.name }}_enabled then
-            round({{ health_component_score('measures.' ~ c.name ~ '_measure', 'cfg.' ~ c.name ~ '_bad', 'cfg.' ~ c.name ~ '_good') }}, 2)
+            {{ round_half_up(health_component_score('measures.' ~ c.name ~ '_measure', 'cfg.' ~ c.name ~ '_bad', 'cfg.' ~ c.name ~ '_good'), 2) }}
         end as {{ c.name }}_score,
         case when cfg.{{ c.name }}_enabled and measures.{{ c.name }}_measure is not null
             then cfg.{{ c.name }}_weight else 0 end as {{ c.name }}_weight_used
@@ -69,13 +69,13 @@ overall as (
 
     select
         weighted.*,
-        case when outcome_weight_used > 0 then round(outcome_points / outcome_weight_used, 2) end as outcome_score,
-        case when experience_weight_used > 0 then round(experience_points / experience_weight_used, 2) end as experience_score,
+        case when outcome_weight_used > 0 then {{ round_half_up('outcome_points / outcome_weight_used', 2) }} end as outcome_score,
+        case when experience_weight_used > 0 then {{ round_half_up('experience_points / experience_weight_used', 2) }} end as experience_score,
         case when total_weight_used > 0
-            then round((outcome_points + experience_points) / total_weight_used, 2) end as health_score
+            then {{ round_half_up('(outcome_points + experience_points) / total_weight_used', 2) }} end as health_score
         {%- for c in components %},
         case when {{ c.name }}_weight_used > 0
-            then round({{ c.name }}_weight_used * (100 - {{ c.name }}_score) / total_weight_used, 2)
+            then {{ round_half_up(c.name ~ '_weight_used * (100 - ' ~ c.name ~ '_score) / total_weight_used', 2) }}
             else 0 end as {{ c.name }}_points_lost
         {%- endfor %}
     from weighted
@@ -186,7 +186,7 @@ select
     health_score,
     health_tier,
     health_score_30d_before,
-    round(health_score - health_score_30d_before, 2) as health_score_change_30d,
+    {{ round_half_up('health_score - health_score_30d_before', 2) }} as health_score_change_30d,
     health_tier_previous_day,
     -- why: the components that cost the most points (ranked), with their scores
     driver_1, driver_1_score, driver_1_points_lost,

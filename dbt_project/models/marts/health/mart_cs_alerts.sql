@@ -42,12 +42,12 @@ conditions as (
     select
         h.account_id, h.date, 'usage_drop' as rule, c.alert_usage_drop_severity as severity,
         c.alert_usage_drop_threshold as threshold,
-        round(1 - cast(h.events_trend_window as double) / h.events_prior_trend_window, 4) as evidence_value,
+        {{ round_half_up('1 - cast(h.events_trend_window as double) / h.events_prior_trend_window', 4) }} as evidence_value,
         {{ dbt.concat([
             "'events in the last '", dbt.safe_cast('c.usage_trend_window_days', s), "' days: '",
             dbt.safe_cast('h.events_trend_window', s), "' vs '", dbt.safe_cast('h.events_prior_trend_window', s),
             "' the '", dbt.safe_cast('c.usage_trend_window_days', s), "' days before (-'",
-            dbt.safe_cast('cast(round(100 * (1 - cast(h.events_trend_window as double) / h.events_prior_trend_window)) as integer)', s),
+            dbt.safe_cast('cast(' ~ round_half_up('100 * (1 - cast(h.events_trend_window as double) / h.events_prior_trend_window)', 0) ~ ' as integer)', s),
             "'%)'"]) }} as evidence,
         h.health_score, h.health_tier
     from health as h

@@ -168,19 +168,19 @@ select
     account_id,
     tickets_opened,
     tickets_solved,
-    round(median_first_reply_hours, 2) as median_first_reply_hours,
-    round(median_resolution_hours, 2) as median_resolution_hours,
+    {{ round_half_up('median_first_reply_hours', 2) }} as median_first_reply_hours,
+    {{ round_half_up('median_resolution_hours', 2) }} as median_resolution_hours,
     sla_evaluated_tickets,
     sla_met_tickets,
-    case when sla_evaluated_tickets > 0 then round(cast(sla_met_tickets as double) / sla_evaluated_tickets, 4) end
+    case when sla_evaluated_tickets > 0 then {{ round_half_up('cast(sla_met_tickets as double) / sla_evaluated_tickets', 4) }} end
         as sla_attainment,
-    case when tickets_solved > 0 then round(cast(reopened_tickets as double) / tickets_solved, 4) end as reopen_rate,
-    case when tickets_solved > 0 then round(cast(one_touch_tickets as double) / tickets_solved, 4) end
+    case when tickets_solved > 0 then {{ round_half_up('cast(reopened_tickets as double) / tickets_solved', 4) }} end as reopen_rate,
+    case when tickets_solved > 0 then {{ round_half_up('cast(one_touch_tickets as double) / tickets_solved', 4) }} end
         as one_touch_resolution_rate,
     csat_good,
     csat_bad,
-    case when csat_good + csat_bad > 0 then round(cast(csat_good as double) / (csat_good + csat_bad), 4) end as csat,
+    case when csat_good + csat_bad > 0 then {{ round_half_up('cast(csat_good as double) / (csat_good + csat_bad)', 4) }} end as csat,
     nps_responses,
     case when nps_responses > 0
-        then round(cast(nps_promoters - nps_detractors as double) / nps_responses, 4) end as nps
+        then {{ round_half_up('cast(nps_promoters - nps_detractors as double) / nps_responses', 4) }} end as nps
 from combined
