@@ -254,6 +254,21 @@ def step_stats(dagster_home: Path, run_id: str) -> dict[str, float]:
         inst.dispose()
 
 
+def event_counts(dagster_home: Path, run_id: str) -> dict[str, int]:
+    """Events the run wrote to the Dagster event log, by type (SQLite run storage only)."""
+    import sqlite3
+
+    db = dagster_home / "history" / "runs" / f"{run_id}.db"
+    if not db.exists():
+        return {}
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return dict(con.execute("SELECT dagster_event_type, count(*) FROM event_logs "
+                                "GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    finally:
+        con.close()
+
+
 def dbt_results(run_id: str) -> dict:
     dirs = sorted(glob.glob(str(ROOT / "dbt_project" / "target" / f"dbt_models-{run_id[:7]}-*")))
     dirs = [d for d in dirs if Path(d, "run_results.json").exists()]
@@ -329,6 +344,7 @@ def build(label: str, work: Path, env: dict) -> dict:
         steps = step_stats(work / "dagster_home", out["run_id"])
         out["steps"] = summarize_steps(steps)
         out["dbt"] = dbt_results(out["run_id"])
+        out["dagster_events"] = event_counts(work / "dagster_home", out["run_id"])
         ev_ingest = next((v for k, v in steps.items() if k.startswith("raw__usage__events")), 0.0)
         out["events_processing_s"] = round(ev_ingest + out["dbt"].get("event_models_s", 0.0), 2)
         out["events_ingest_s"] = ev_ingest
@@ -536,6 +552,21 @@ NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
 ORDER = ["tiny", "small", "medium", "large"]
 
 
+def step_line(title: str, s: dict) -> str:
+    st, dbt = s["steps"], s.get("dbt", {})
+    nodes = dbt.get("by_type_s", {})
+    node_s = sum(nodes.values())
+    ev = s.get("dagster_events", {})
+    objs = ", ".join(f"{k.split('__', 1)[1]} {v:.1f}" for k, v in st["ingest_per_object_s"].items())
+    return (f"{title}, per step (s): ingestion {st['ingest_s']:.0f} ({objs}); dbt build step "
+            f"{st['dbt_step_s']:.0f}, of which dbt node execution {node_s:.0f} (models "
+            f"{nodes.get('model', 0):.0f}, tests {nodes.get('test', 0):.0f}); GX and other checks "
+            f"{st['checks_and_other_s']:.0f}; publish {st['publish_s']:.0f}. Slowest models: "
+            + ", ".join(f"{x['name']} {x['s']:.1f}" for x in dbt.get("models", [])[:5])
+            + (f". Dagster event log: {ev.get('ASSET_MATERIALIZATION', 0):,} materialization events, "
+               f"{ev.get('ASSET_MATERIALIZATION_PLANNED', 0):,} planned" if ev else "") + ".")
+
+
 def write_markdown() -> None:
     results = []
     for path in sorted(RESULTS_DIR.glob("*.json")):
@@ -597,23 +628,9 @@ def write_markdown() -> None:
         ]
         for fig, val, tgt, la in rows_of(r):
             lines.append(f"| {fig.strip().replace('- ', '↳ ')} | {val} | {tgt} | {la} |")
-        fb = r["full_build"]
-        if "steps" in fb:
-            st = fb["steps"]
-            lines += ["", "Full build, per step (s): "
-                      + ", ".join(f"{k.split('__', 1)[1]} {v:.0f}" for k, v in st["ingest_per_object_s"].items())
-                      + f"; dbt build {st['dbt_step_s']:.0f} (models {fb['dbt'].get('by_type_s', {}).get('model', 0):.0f}, "
-                      f"tests {fb['dbt'].get('by_type_s', {}).get('test', 0):.0f}); checks and other steps "
-                      f"{st['checks_and_other_s']:.0f}; publish {st['publish_s']:.0f}. Slowest models: "
-                      + ", ".join(f"{x['name']} {x['s']:.0f}" for x in fb["dbt"].get("models", [])[:5]) + "."]
-        rf = r.get("refresh", {})
-        if "steps" in rf:
-            st = rf["steps"]
-            lines += ["", f"Refresh, per step (s): ingestion {st['ingest_s']:.0f}, dbt build {st['dbt_step_s']:.0f} "
-                      f"(models {rf['dbt'].get('by_type_s', {}).get('model', 0):.0f}, tests "
-                      f"{rf['dbt'].get('by_type_s', {}).get('test', 0):.0f}), checks and other steps "
-                      f"{st['checks_and_other_s']:.0f}, publish {st['publish_s']:.0f}. Slowest models: "
-                      + ", ".join(f"{x['name']} {x['s']:.1f}" for x in rf["dbt"].get("models", [])[:5]) + "."]
+        for key, title in (("full_build", "Full build"), ("refresh", "Refresh"), ("refresh_2x", "Refresh at 2x history")):
+            if "steps" in r.get(key, {}):
+                lines += ["", step_line(title, r[key])]
         lines.append("")
     lines += ["## Notes", "", NOTES_START, notes, NOTES_END, ""]
     BENCHMARKS_MD.write_text("\n".join(lines))

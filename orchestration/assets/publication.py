@@ -76,6 +76,7 @@ def build_publication_asset(
     serving_path: PathSource = None,
     pool: str | None = "warehouse",
     require_passed_checks: bool = True,
+    require_fresh: bool = True,
     partitions_def=None,
     backfill_policy=None,
 ):
@@ -99,7 +100,8 @@ def build_publication_asset(
         "BI tools open read-only (tables in schema main, plus _publication).",
     )
     def serving_marts(context: AssetExecutionContext) -> MaterializeResult:
-        assert_fresh(context)   # never publish marts that would look fresh but are not
+        if require_fresh:
+            assert_fresh(context)   # never publish marts that would look fresh but are not
         if require_passed_checks:
             problems = _gate(context, mart_keys)
             if problems:
