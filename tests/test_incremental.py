@@ -8,6 +8,7 @@ TABLES = {
     "marts.fct_account_daily": "account_id, date",
     "intermediate.int_usage_account_daily": "account_id, event_date",
     "intermediate.int_usage_user_daily": "account_id, user_id, event_date",
+    "intermediate.int_usage_activity_daily": "account_id, user_id, feature, event_date",
 }
 
 

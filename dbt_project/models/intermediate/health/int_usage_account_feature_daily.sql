@@ -4,12 +4,12 @@
     **incremental_by_date('event_date'),
 ) }}
 -- Product usage per account, feature and day (events with a feature only), for the breadth
--- health component. Same incremental window as int_usage_account_daily.
+-- health component; from int_usage_activity_daily over the same incremental window.
 with
 
-events as (
+activity as (
 
-    select * from {{ ref('stg_usage__events') }}
+    select * from {{ ref('int_usage_activity_daily') }}
     where feature is not null
     {% if is_incremental() %}
       and event_date >= {{ lookback_start() }}
@@ -21,7 +21,7 @@ select
     event_date,
     account_id,
     feature,
-    count(*) as events,
+    cast(sum(events) as {{ dbt.type_bigint() }}) as events,
     count(distinct user_id) as active_users
-from events
+from activity
 group by event_date, account_id, feature

@@ -3,14 +3,13 @@
     unique_key=['event_date'],
     **incremental_by_date('event_date'),
 ) }}
--- Product usage per account and day: events, distinct active users, distinct features used
--- (and which core features, per seeds/core_features.csv). Same incremental window as
--- int_usage_user_daily.
+-- Product usage per account and day: events, distinct active users, distinct features used;
+-- from int_usage_activity_daily over the same incremental window.
 with
 
-events as (
+activity as (
 
-    select * from {{ ref('stg_usage__events') }}
+    select * from {{ ref('int_usage_activity_daily') }}
     {% if is_incremental() %}
     where event_date >= {{ lookback_start() }}
     {% endif %}
@@ -20,8 +19,8 @@ events as (
 select
     event_date,
     account_id,
-    count(*) as events,
+    cast(sum(events) as {{ dbt.type_bigint() }}) as events,
     count(distinct user_id) as active_users,
     count(distinct feature) as features_used
-from events
+from activity
 group by event_date, account_id
