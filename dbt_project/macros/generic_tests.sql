@@ -1,8 +1,12 @@
 {#- unique_combination_of_columns: no two rows share the same values of `combination`
     (a list of column names). Portable; written here because dbt packages are not used. -#}
-{% test unique_combination_of_columns(model, combination) %}
+{% test unique_combination_of_columns(model, combination, window_column=none) %}
+    {#- window_column: on the large incremental tables, check only the rows of the refresh
+        window (lookback_start() onwards: the rows this run rewrote), so a daily refresh does
+        not re-scan all history; a full build passes refresh_start and checks everything. #}
     select {{ combination | join(', ') }}, count(*) as n_rows
     from {{ model }}
+    {% if window_column %}where {{ window_column }} >= {{ lookback_start() }}{% endif %}
     group by {{ combination | join(', ') }}
     having count(*) > 1
 {% endtest %}
