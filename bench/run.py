@@ -628,6 +628,8 @@ def write_markdown() -> None:
         ]
         for fig, val, tgt, la in rows_of(r):
             lines.append(f"| {fig.strip().replace('- ', '↳ ')} | {val} | {tgt} | {la} |")
+        for c in r.get("caveats", []):
+            lines += ["", f"**Caveat:** {c}"]
         for key, title in (("full_build", "Full build"), ("refresh", "Refresh"), ("refresh_2x", "Refresh at 2x history")):
             if "steps" in r.get(key, {}):
                 lines += ["", step_line(title, r[key])]

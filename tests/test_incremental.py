@@ -9,6 +9,9 @@ TABLES = {
     "intermediate.int_usage_account_daily": "account_id, event_date",
     "intermediate.int_usage_user_daily": "account_id, user_id, event_date",
     "intermediate.int_usage_activity_daily": "account_id, user_id, feature, event_date",
+    "intermediate.int_account_mrr_daily": "account_id, date_day",
+    "marts.fct_mrr_movements": "account_id, month",
+    "marts.mart_account_health": "account_id, date",
 }
 
 

@@ -1,6 +1,13 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['date_day'],
+    **incremental_by_date('date_day'),
+) }}
 -- Account MRR on every day from the account's first subscription event to the as-of date:
 -- the sum over the account's subscriptions (of all its billing customers) of the day-end
 -- state's MRR, rounded to the cent. Every total and movement downstream sums these values.
+-- Incremental: a refresh recomputes the days from lookback_start() on (subscription events
+-- land in the drop of the day they were created); a full refresh gives the same result.
 with
 
 states as (
@@ -12,7 +19,11 @@ states as (
 
 bounds as (
 
+    {% if is_incremental() -%}
+    select {{ lookback_start() }} as first_date, {{ as_of_date() }} as as_of_date
+    {%- else -%}
     select min(state_date) as first_date, {{ as_of_date() }} as as_of_date from states
+    {%- endif %}
 
 ),
 
