@@ -1,5 +1,5 @@
 """Dagster entry point: assets, checks, jobs, schedules and sensors (wired in orchestration/)."""
-from dagster import BackfillPolicy, Definitions, in_process_executor
+from dagster import Definitions, in_process_executor
 
 from .assets.dbt import dbt_models, dbt_resource, mart_key
 from .assets.ingestion import ingestion_assets, rejects_spec
@@ -9,7 +9,6 @@ from .checks.gx_checks import build_gx_checks
 from .checks.ingestion_checks import unmatched_checks
 from .dbt_project import publication_source_path
 from .jobs import jobs
-from .partitions import daily_drops
 from .publication_targets import PUBLISHED_MARTS
 from .schedules import schedules
 from .sensors import sensors
@@ -18,8 +17,6 @@ from .sensors import sensors
 gx_checks = build_gx_checks(mart_key, warehouse_path=publication_source_path)
 serving_marts = build_publication_asset(
     {m: mart_key(m) for m in PUBLISHED_MARTS},
-    partitions_def=daily_drops,
-    backfill_policy=BackfillPolicy.single_run(),
     warehouse_path=publication_source_path,
 )
 

@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
@@ -66,13 +66,26 @@ def mart_key(model_name: str) -> AssetKey:
     return AssetKey(["marts", model_name])
 
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_TAG = "dagster/partition"
+
+
+def run_first_drop(context: AssetExecutionContext) -> str | None:
+    """The first drop date of the run (a partition range, or a single partition), from the
+    run's tags: the models are not partitioned themselves (one dbt build per run, whatever the
+    number of drops), the ingestion assets are."""
+    tags = context.run.tags
+    return tags.get(RANGE_START_TAG) or tags.get(PARTITION_TAG)
+
+
 def dbt_vars(context: AssetExecutionContext) -> dict:
-    """Partitions drive the incremental window: the run's first drop date minus the
-    late-event lookback. The as-of date is always the latest loaded drop."""
+    """The run's drops drive the incremental window: its first drop date minus the late-event
+    lookback. The as-of date is always the latest loaded drop."""
     settings = get_settings()
     out = {"lookback_days": settings.lookback_days}
-    if context.has_partition_key_range or context.has_partition_key:
-        start = context.partition_time_window.start
+    first = run_first_drop(context)
+    if first:
+        start = datetime.fromisoformat(first[:10])
         out["refresh_start"] = (start - timedelta(days=settings.lookback_days)).date().isoformat()
     return out
 
@@ -81,8 +94,9 @@ def dbt_vars(context: AssetExecutionContext) -> dict:
     manifest=get_dbt_project().manifest_path,
     project=get_dbt_project(),
     dagster_dbt_translator=translator,
-    partitions_def=daily_drops,
-    backfill_policy=BackfillPolicy.single_run(),
+    # Not partitioned: one dbt build per run covers however many drops the run ingested, and
+    # Dagster does not write an event per model per partition (tens of thousands of SQLite
+    # commits on a first load).
     pool="warehouse",
     name="dbt_models",
 )
