@@ -42,7 +42,25 @@ def dbt(args: list[str], raw: Path, warehouse: Path, target_path: Path, vars: di
     return proc
 
 
-class Pipeline:
+class WarehouseReader:
+    """Read-only queries on `self.warehouse` (a DuckDB file)."""
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def df(self, sql: str):
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql).df()
+        finally:
+            con.close()
+
+
+class Pipeline(WarehouseReader):
     """A private raw layer + warehouse under tmp_path, for one landing zone."""
 
     def __init__(self, tmp_path: Path, landing: Path):
@@ -63,16 +81,3 @@ class Pipeline:
     def dbt(self, args, vars=None, check=True):
         return dbt(args, self.raw, self.warehouse, self.target, vars=vars, check=check)
 
-    def query(self, sql: str, params=None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-    def df(self, sql: str):
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql).df()
-        finally:
-            con.close()

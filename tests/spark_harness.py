@@ -10,14 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import duckdb
 
 from orchestration.engines import spark as spark_engine
 from orchestration.settings import DBT_PROJECT_DIR
-from pipeline_harness import DBT
+from pipeline_harness import DBT, WarehouseReader
 
 
-class SparkPipeline:
+class SparkPipeline(WarehouseReader):
     """dbt on local Spark over an existing raw layer, everything under `root`."""
 
     def __init__(self, root: Path, raw: Path):
@@ -63,16 +62,3 @@ class SparkPipeline:
         """The exported marts as a DuckDB file (schemas marts and intermediate)."""
         return self.paths.marts_db
 
-    def query(self, sql: str, params=None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-    def df(self, sql: str):
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql).df()
-        finally:
-            con.close()
