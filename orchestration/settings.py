@@ -32,6 +32,12 @@ class Settings:
     raw: dict
 
     @property
+    def ingestion_workers(self) -> int:
+        """Processes loading the drops of a multi-drop run (ingestion.workers; 0 = one per core)."""
+        n = int((self.raw.get("ingestion") or {}).get("workers") or 0)
+        return n if n > 0 else (os.cpu_count() or 1)
+
+    @property
     def data_dir(self) -> Path:
         return self.raw_dir.parent
 

@@ -128,3 +128,28 @@
 {% macro round_half_up(expr, digits) -%}
     cast(round(cast({{ expr }} as decimal(38, 9)), {{ digits }}) as double)
 {%- endmacro %}
+
+
+{#- incremental_by_key(): the engine's config for a small model kept up to date by key (one
+    row per key, merged with the window's rows). Use as
+    {{ config(unique_key=[...], **incremental_by_key()) }}
+    Default (DuckDB): incremental delete+insert on the key; Spark: see spark_specific.sql. -#}
+{% macro incremental_by_key() -%}
+    {{ return(adapter.dispatch('incremental_by_key', 'cs_platform')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key() -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert'}) }}
+{%- endmacro %}
+
+
+{#- deduplicate_rare(relation, key, order_by): deduplicate(relation, key, order_by) for a big
+    relation whose duplicates are rare (the usage events): only the rows of keys seen more
+    than once go through the window; DuckDB's version is in duckdb_specific.sql. -#}
+{% macro deduplicate_rare(relation, key, order_by) -%}
+    {{ return(adapter.dispatch('deduplicate_rare', 'cs_platform')(relation, key, order_by)) }}
+{%- endmacro %}
+
+{% macro default__deduplicate_rare(relation, key, order_by) -%}
+    {{ return(deduplicate(relation, key, order_by)) }}
+{%- endmacro %}

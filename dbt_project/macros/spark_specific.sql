@@ -85,6 +85,13 @@
 {%- endmacro %}
 
 
+{#- Spark (plain Parquet tables, no MERGE): the model is rebuilt whole from its inputs; it
+    is small (one row per key) and gives the same rows. -#}
+{% macro spark__incremental_by_key() -%}
+    {{ return({'materialized': 'table', 'file_format': 'parquet'}) }}
+{%- endmacro %}
+
+
 {#- ---------------------------------------------------------------------------------------
     Project helpers
     --------------------------------------------------------------------------------------- -#}

@@ -39,7 +39,7 @@ renamed as (
 
 first_delivery as (
 
-    {{ deduplicate('renamed', 'message_id', '_drop_date, received_at, _source_file, _source_line') }}
+    {{ deduplicate_rare('renamed', 'message_id', '_drop_date, received_at, _source_file, _source_line') }}
 
 )
 

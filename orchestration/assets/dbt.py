@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from ..dbt_project import DBT_TARGET, dbt_env, get_dbt_project, on_spark
 from ..partitions import daily_drops
 from ..health_config import validate_health_config
+from ..ingestion.raw_store import latest_loaded_drop
 from ..settings import DBT_PROJECT_DIR, get_settings
 
 OWNER = "team:analytics-engineering"
@@ -80,9 +81,13 @@ def run_first_drop(context: AssetExecutionContext) -> str | None:
 
 def dbt_vars(context: AssetExecutionContext) -> dict:
     """The run's drops drive the incremental window: its first drop date minus the late-event
-    lookback. The as-of date is always the latest loaded drop."""
+    lookback. The as-of date is always the latest loaded drop: found here once, from the raw
+    layer's folders, rather than by every model that needs it scanning every raw file."""
     settings = get_settings()
     out = {"lookback_days": settings.lookback_days}
+    as_of = latest_loaded_drop(settings.raw_dir)
+    if as_of:
+        out["as_of_date"] = as_of
     first = run_first_drop(context)
     if first:
         start = datetime.fromisoformat(first[:10])

@@ -1,6 +1,10 @@
 """Raw ingestion: one partitioned asset per source object (see ingestion/contracts.py)."""
 
 import datetime as dt
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 
 from dagster import (
     AssetCheckResult,
@@ -20,7 +24,7 @@ from dagster import (
 
 from ..ingestion.contracts import OBJECTS, RawObject
 from ..ingestion.landing import is_complete
-from ..ingestion.raw_store import load_drop
+from ..ingestion.raw_store import LoadResult, load_drop
 from ..partitions import daily_drops
 from ..settings import get_settings
 
@@ -31,6 +35,20 @@ def raw_asset_key(obj: RawObject) -> AssetKey:
     return AssetKey(["raw", obj.source, obj.name])
 
 
+def load_drops(obj: RawObject, settings, drops: list[str], loaded_at: dt.datetime) -> Iterator[LoadResult]:
+    """Load the drops one after the other, or, for a backfill of many drops, in
+    `ingestion.workers` processes (each drop is independent and written atomically)."""
+    workers = min(settings.ingestion_workers, len(drops))
+    if workers <= 1 or len(drops) < 4:
+        for key in drops:
+            yield load_drop(obj, settings.landing_dir, settings.raw_dir, key, loaded_at)
+        return
+    # spawn: the run process holds DuckDB and Dagster threads, which fork does not copy safely
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(load_drop, repeat(obj), repeat(settings.landing_dir), repeat(settings.raw_dir),
+                            drops, repeat(loaded_at), chunksize=4)
+
+
 def _ingest(context: AssetExecutionContext, obj: RawObject):
     settings = get_settings()
     keys = context.partition_keys if context.has_partition_key_range or context.has_partition_key else []
@@ -38,11 +56,13 @@ def _ingest(context: AssetExecutionContext, obj: RawObject):
     totals = {"records": 0, "loaded": 0, "rejected": 0}
     reasons: dict[str, int] = {}
     done, skipped = [], []
+    todo = []
     for key in keys:
-        if not is_complete(settings.landing_dir, obj.source, key):
+        if is_complete(settings.landing_dir, obj.source, key):
+            todo.append(key)
+        else:
             skipped.append(key)
-            continue
-        res = load_drop(obj, settings.landing_dir, settings.raw_dir, key, loaded_at)
+    for key, res in zip(todo, load_drops(obj, settings, todo, loaded_at)):
         totals["records"] += res.records
         totals["loaded"] += res.loaded
         totals["rejected"] += res.rejected

@@ -16,13 +16,33 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contracts import REJECTS_TABLE, RawObject
+from .contracts import OBJECTS, REJECTS_TABLE, RawObject
 from .landing import object_files
 from .reader import ObjectBatch, read_object
 
 
 def partition_path(raw_dir: Path, source: str, table: str, drop_date: str) -> Path:
     return Path(raw_dir) / source / table / f"drop_date={drop_date}" / "data.parquet"
+
+
+def latest_loaded_drop(raw_dir: Path) -> str | None:
+    """The newest drop date with at least one row in any object's main table: what the dbt
+    macro as_of_date() computes as max(_drop_date) over the raw tables, found from the folder
+    names and the newest files' Parquet footers instead of reading every file's metadata."""
+    best: str | None = None
+    for obj in OBJECTS:
+        folder = Path(raw_dir) / obj.source / obj.name
+        if not folder.is_dir():
+            continue
+        drops = sorted((p.name.split("=", 1)[1] for p in folder.glob("drop_date=*")), reverse=True)
+        for d in drops:
+            if best is not None and d <= best:
+                break
+            f = partition_path(raw_dir, obj.source, obj.name, d)
+            if f.is_file() and pq.read_metadata(f).num_rows > 0:
+                best = d
+                break
+    return best
 
 
 def rejects_path(raw_dir: Path, obj: RawObject, drop_date: str) -> Path:
@@ -64,7 +84,13 @@ def load_drop(obj: RawObject, landing_dir: Path, raw_dir: Path, drop_date: str,
     write_atomic(batch.rows, partition_path(raw_dir, obj.source, obj.table, drop_date))
     for name, table in batch.children.items():
         write_atomic(table, partition_path(raw_dir, obj.source, name, drop_date))
-    write_atomic(batch.rejects, rejects_path(raw_dir, obj, drop_date))
+    # a drop without rejects leaves no rejects file (a re-load removes the old one): the
+    # rejects table then holds a file per drop that had any, not one per drop and object
+    rejects_file = rejects_path(raw_dir, obj, drop_date)
+    if batch.rejects.num_rows:
+        write_atomic(batch.rejects, rejects_file)
+    else:
+        rejects_file.unlink(missing_ok=True)
     reasons: dict[str, int] = {}
     for r in batch.rejects.column("reason").to_pylist():
         k = _reason_kind(r)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..settings import DBT_PROJECT_DIR
 from .contracts import ChildTable, Field, RawObject
@@ -249,15 +250,18 @@ def _q(name: str) -> str:
 
 def read_parquet(obj: RawObject, files: list[Path], drop_date: str, loaded_at: dt.datetime,
                  rel_to: Path | None = None) -> ObjectBatch:
-    """Validate Parquet rows in DuckDB: a missing/uncastable required value is quarantined."""
+    """Validate Parquet rows in DuckDB: a missing/uncastable required value is quarantined.
+
+    One streaming pass per file (typed columns, the reject reason and the file's row number,
+    in file order); the raw text of rejected rows is read back only when the file has any."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         row_parts, rej_parts, records = [], [], 0
         for path in files:
             fname = str(path.relative_to(rel_to)) if rel_to else str(path)
-            rel = con.read_parquet(str(path))
-            present = set(rel.columns)
+            rel = con.read_parquet(str(path), file_row_number=True)
+            present = [c for c in rel.columns if c != "file_row_number"]
             con.register("src", rel)
             casts, checks = [], []
             for f in obj.fields:
@@ -276,27 +280,36 @@ def read_parquet(obj: RawObject, files: list[Path], drop_date: str, loaded_at: d
                 if f.choices:
                     allowed = ", ".join("'" + c + "'" for c in f.choices)
                     checks.append(f"WHEN {expr} NOT IN ({allowed}) THEN 'invalid value for ''{f.path}'''")
-            reason = "CASE " + " ".join(checks) + " END" if checks else "NULL"
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE batch AS
+            reason = "CASE " + " ".join(checks) + " END" if checks else "CAST(NULL AS VARCHAR)"
+            batch = con.sql(f"""
                 SELECT {', '.join(casts)}, {reason} AS _reason,
-                       CAST(row_number() OVER () AS BIGINT) AS _source_line,
-                       src AS _src
-                FROM src
-            """)
-            records += con.execute("SELECT count(*) FROM batch").fetchall()[0][0]
-            cols = ", ".join(_q(f.column) for f in obj.fields)
-            params = [dt.date.fromisoformat(drop_date), fname, loaded_at]
-            row_parts.append(con.sql(f"""
-                SELECT {cols}, ?::DATE AS _drop_date, ?::VARCHAR AS _source_file, _source_line,
-                       ?::TIMESTAMP AS _loaded_at
-                FROM batch WHERE _reason IS NULL ORDER BY _source_line""", params=params).to_arrow_table())
-            rej_parts.append(con.sql(f"""
-                SELECT ?::VARCHAR AS source, ?::VARCHAR AS object, ?::DATE AS _drop_date,
-                       ?::VARCHAR AS _source_file, _source_line, _reason AS reason,
-                       left(to_json(_src)::VARCHAR, {MAX_RECORD_CHARS}) AS record, ?::TIMESTAMP AS _loaded_at
-                FROM batch WHERE _reason IS NOT NULL ORDER BY _source_line""",
-                params=[obj.source, obj.name, params[0], fname, loaded_at]).to_arrow_table())
+                       CAST(file_row_number + 1 AS BIGINT) AS _source_line
+                FROM src ORDER BY file_row_number""").to_arrow_table()
+            records += batch.num_rows
+            ok = pc.is_null(batch.column("_reason"))
+            n_ok = pc.sum(pc.cast(ok, pa.int64())).as_py() or 0
+            good = batch.filter(ok) if n_ok < batch.num_rows else batch
+            n = good.num_rows
+            names = [f.column for f in obj.fields] + ["_drop_date", "_source_file", "_source_line", "_loaded_at"]
+            row_parts.append(pa.Table.from_arrays(
+                [good.column(f.column) for f in obj.fields] + [
+                    pa.array([dt.date.fromisoformat(drop_date)] * n, pa.date32()),
+                    pa.array([fname] * n, pa.string()),
+                    good.column("_source_line"),
+                    pa.array([loaded_at] * n, pa.timestamp("us")),
+                ], names=names))
+            if n_ok < batch.num_rows:
+                record = "struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in present) + ")"
+                rej_parts.append(con.sql(f"""
+                    SELECT ?::VARCHAR AS source, ?::VARCHAR AS object, ?::DATE AS _drop_date,
+                           ?::VARCHAR AS _source_file,
+                           CAST(file_row_number + 1 AS BIGINT) AS _source_line,
+                           {reason} AS reason,
+                           left(to_json({record})::VARCHAR, {MAX_RECORD_CHARS}) AS record,
+                           ?::TIMESTAMP AS _loaded_at
+                    FROM src WHERE ({reason}) IS NOT NULL ORDER BY file_row_number""",
+                    params=[obj.source, obj.name, dt.date.fromisoformat(drop_date), fname, loaded_at],
+                ).to_arrow_table())
             con.unregister("src")
     finally:
         con.close()

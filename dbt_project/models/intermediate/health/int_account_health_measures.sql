@@ -62,7 +62,7 @@ users as (
 
 ),
 
-user_days_all as (
+user_days_base as (
 
     select
         user_daily.account_id,
@@ -72,29 +72,31 @@ user_days_all as (
     from {{ ref('int_usage_user_daily') }} as user_daily
     left join users on users.user_id = user_daily.user_id
     where user_daily.user_id <> '(anonymous)'
+    {% if is_incremental() -%}
+      and user_daily.event_date >= (select input_start from bounds)
+    {%- endif %}
 
 ),
 
 usage_firsts as (
 
+    -- each account's first usage, and first activity of a user who is an admin now
     select
-        account_id,
-        min(event_date) as first_event_date,
-        min(case when is_admin then event_date end) as first_admin_active_date
-    from user_days_all
-    group by account_id
+        firsts.account_id,
+        min(firsts.first_active_date) as first_event_date,
+        min(case when coalesce(users.is_admin, false) then firsts.first_active_date end) as first_admin_active_date
+    from {{ ref('int_usage_user_firsts') }} as firsts
+    left join users on users.user_id = firsts.user_id
+    group by firsts.account_id
 
 ),
 
 user_days as (
 
     select
-        user_days_all.*,
+        user_days_base.*,
         lead(event_date) over (partition by account_id, user_id order by event_date) as next_event_date
-    from user_days_all
-    {% if is_incremental() -%}
-    where event_date >= (select input_start from bounds)
-    {%- endif %}
+    from user_days_base
 
 ),
 
