@@ -30,7 +30,6 @@ def dbt_env() -> dict[str, str]:
     duck = s.raw.get("duckdb") or {}
     env["CSP_DUCKDB_MEMORY_LIMIT"] = str(duck.get("memory_limit") or "4GB")
     env["CSP_DUCKDB_THREADS"] = str(duck.get("threads") or os.cpu_count() or 1)
-    env["CSP_DUCKDB_TEMP_DIR"] = str(duck.get("temp_directory") or f"{s.warehouse_path}.tmp")
     if on_spark():
         from .engines import spark
 
