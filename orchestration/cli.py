@@ -1,6 +1,8 @@
 """Command line for operators: `python -m orchestration.cli build` ingests every complete drop
-that is not loaded yet (one run over the partition range: a single-run backfill), rebuilds
-the models and publishes the gated marts; with nothing new it says so and stops.
+that is not loaded yet (one run over the partition range: a single-run backfill; a long range,
+such as a first load, in consecutive runs of at most backfill.max_drops_per_run drops, so that
+memory and spill stay bounded and a failure loses one run's work), rebuilds the models and
+publishes the gated marts; with nothing new it says so and stops.
 
     python -m orchestration.cli build [--start YYYY-MM-DD --end YYYY-MM-DD] [--force]
     python -m orchestration.cli status
@@ -79,6 +81,9 @@ def build(start: str | None = None, end: str | None = None, force: bool = False)
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
     from .definitions import defs
 
+    from dagster import AssetKey
+
+    serving_key = AssetKey("serving_marts")   # orchestration/assets/publication.py
     settings = get_settings()
     instance = _instance()
     all_drops, missing = pending_drops(instance)
@@ -96,26 +101,65 @@ def build(start: str | None = None, end: str | None = None, force: bool = False)
         print(f"Up to date: all {len(all_drops)} complete drops ({all_drops[0]} .. {all_drops[-1]}) "
               f"are loaded and published at {settings.serving_path}.")
         return 0
-    print(f"Building drops {start} .. {end} in one run "
-          f"({len([d for d in all_drops if start <= d <= end])} complete drops)...", flush=True)
-    t0 = time.time()
+    drops = [d for d in all_drops if start <= d <= end]
+    chunks = drop_chunks(drops, settings.landing_dir, settings.max_landing_mb_per_run) or [[start, end]]
+    if len(chunks) == 1:
+        print(f"Building drops {start} .. {end} in one run ({len(drops)} complete drops)...", flush=True)
+    else:
+        print(f"Building drops {start} .. {end} ({len(drops)} complete drops) in {len(chunks)} runs of "
+              f"at most {settings.max_landing_mb_per_run:g} MB of landing data "
+              f"(backfill.max_landing_mb_per_run); only the last one publishes...", flush=True)
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(
-        instance=instance, tags={RANGE_START: start, RANGE_END: end}, raise_on_error=False)
-    took = time.time() - t0
-    if not result.success:
-        print(f"Run {result.run_id} FAILED after {took:.0f}s; see the Dagster UI (make dev) or "
-              f"`dagster run list`.", file=sys.stderr)
-        for ev in result.all_events:
-            if ev.is_failure:
-                print(f"  {ev.step_key}: {ev.message}", file=sys.stderr)
-        return 2
+    all_keys = list(job.asset_layer.executable_asset_keys)
+    t_all = time.time()
+    for i, chunk in enumerate(chunks, 1):
+        last = i == len(chunks)
+        t0 = time.time()
+        result = job.execute_in_process(
+            instance=instance, tags={RANGE_START: chunk[0], RANGE_END: chunk[-1]}, raise_on_error=False,
+            # runs before the last stop short of publication: the serving database goes from
+            # the previous publication straight to the final one
+            asset_selection=None if last else [k for k in all_keys if k != serving_key])
+        took = time.time() - t0
+        if not result.success:
+            print(f"Run {result.run_id} (drops {chunk[0]} .. {chunk[-1]}) FAILED after {took:.0f}s; see "
+                  f"the Dagster UI (make dev) or `dagster run list`. The drops of the runs before it "
+                  f"are loaded: the next build starts where this one stopped.", file=sys.stderr)
+            for ev in result.all_events:
+                if ev.is_failure:
+                    print(f"  {ev.step_key}: {ev.message}", file=sys.stderr)
+            return 2
+        if len(chunks) > 1:
+            print(f"  run {i}/{len(chunks)}: drops {chunk[0]} .. {chunk[-1]} done in {took:.0f}s "
+                  f"({result.run_id})", flush=True)
+    took = time.time() - t_all
     print(f"Run {result.run_id} succeeded in {took:.0f}s.")
     print(f"  raw layer (Parquet): {settings.raw_dir}")
     print(f"  warehouse (pipeline only): {settings.warehouse_path}")
     print(f"  serving database for BI tools (read-only): {settings.serving_path}")
     return 0
+
+
+def drop_chunks(drops: list[str], landing: Path, max_mb: float) -> list[list[str]]:
+    """Consecutive runs of drops holding at most `max_mb` of landing data each (a drop bigger
+    than that runs alone; 0 or less: one run)."""
+    if not drops:
+        return []
+    if max_mb <= 0:
+        return [drops]
+    limit = max_mb * 2**20
+    chunks, current, size = [], [], 0
+    for d in drops:
+        drop_size = sum(f.stat().st_size for source in SOURCES
+                        for f in (Path(landing) / source / d).glob("*") if f.is_file())
+        if current and size + drop_size > limit:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(d)
+        size += drop_size
+    chunks.append(current)
+    return chunks
 
 
 def main(argv=None) -> int:

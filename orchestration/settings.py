@@ -32,6 +32,11 @@ class Settings:
     raw: dict
 
     @property
+    def max_landing_mb_per_run(self) -> float:
+        """Most landing data `cli build` loads in one run (backfill.max_landing_mb_per_run; 0 = no limit)."""
+        return float((self.raw.get("backfill") or {}).get("max_landing_mb_per_run") or 0)
+
+    @property
     def ingestion_workers(self) -> int:
         """Processes loading the drops of a multi-drop run (ingestion.workers; 0 = one per core)."""
         n = int((self.raw.get("ingestion") or {}).get("workers") or 0)

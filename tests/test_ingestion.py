@@ -13,7 +13,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from landing_builder import Landing, customer, item, sub_event, unix, utc
 from orchestration.ingestion.contracts import OBJECTS, get_object
 from orchestration.ingestion.landing import list_drops, missing_days
-from orchestration.ingestion.raw_store import load_drop, partition_path, rejects_path
+from orchestration.ingestion.raw_store import latest_loaded_drop, load_drop, partition_path, rejects_path
 
 DROP = "2024-03-02"
 
@@ -152,6 +152,50 @@ def test_reloading_a_drop_replaces_exactly_its_rows(landing, tmp_path):
     assert snapshot() == first
     files = [p for p in raw.rglob("*") if p.is_file()]
     assert all(p.name == "data.parquet" for p in files)               # no temp files left behind
+
+
+def test_rejected_event_keeps_its_raw_record(landing, tmp_path):
+    raw = tmp_path / "raw"
+    load_drop(get_object("usage", "events"), landing, raw, DROP)
+    (rej,) = pq.read_table(rejects_path(raw, get_object("usage", "events"), DROP)).to_pylist()
+    record = json.loads(rej["record"])
+    assert rej["_source_line"] == 5 and record["message_id"] is None
+    assert record["account_id"] == "acc_1" and record["event"] == "report_created"
+    assert rej["_source_file"].startswith(f"usage/{DROP}/events")
+
+
+def test_a_drop_without_rejects_leaves_no_rejects_file(landing, tmp_path):
+    raw = tmp_path / "raw"
+    users = get_object("usage", "users")
+    target = rejects_path(raw, users, DROP)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"stale rejects of an earlier load of this drop")
+    r = load_drop(users, landing, raw, DROP)
+    assert (r.loaded, r.rejected) == (1, 0)
+    assert not target.exists()                       # re-loading removed the old rejects
+    assert rejects_path(raw, get_object("billing", "customers"), DROP).exists() is False
+    load_drop(get_object("billing", "customers"), landing, raw, DROP)
+    assert rejects_path(raw, get_object("billing", "customers"), DROP).exists()
+
+
+def test_latest_loaded_drop_is_the_newest_drop_with_rows(tmp_path):
+    import pyarrow as pa
+
+    raw = tmp_path / "raw"
+    assert latest_loaded_drop(raw) is None
+    customers, events = get_object("billing", "customers"), get_object("usage", "events")
+
+    def write(obj, drop, n):
+        path = partition_path(raw, obj.source, obj.table, drop)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"x": list(range(n))}), path)
+
+    write(customers, "2024-03-01", 2)
+    write(events, "2024-03-02", 5)
+    write(customers, "2024-03-04", 0)      # an empty drop counts for nothing, like max(_drop_date)
+    assert latest_loaded_drop(raw) == "2024-03-02"
+    write(customers, "2024-03-03", 1)
+    assert latest_loaded_drop(raw) == "2024-03-03"
 
 
 def test_incomplete_drop_is_not_listed(landing):

@@ -138,6 +138,28 @@ def test_backfill_equals_day_by_day(tmp_path, landing, reference):
         assert daily[table] == reference[table], f"{table} differs between backfill and daily runs"
 
 
+def test_cli_build_in_bounded_runs_equals_one_run(tmp_path, landing, reference):
+    """`cli build` over a range bigger than backfill.max_landing_mb_per_run runs consecutive
+    runs (here one per drop); only the last publishes, and the marts equal one run's."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config" / "pipeline.yaml").read_text())
+    cfg["backfill"]["max_landing_mb_per_run"] = 0.001   # every drop is bigger: one run each
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    site = Site(tmp_path, landing)
+    out = subprocess.run([sys.executable, "-m", "orchestration.cli", "build"], cwd=ROOT,
+                         env={**site.env, "CSP_CONFIG": str(config)}, capture_output=True, text=True,
+                         timeout=1200)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-8000:]
+    assert f"in {len(DATES)} runs" in out.stdout, out.stdout
+    runs = site.runs()
+    assert [r[1] for r in runs] == ["SUCCESS"] * len(DATES), runs
+    assert sorted(r[2]["dagster/asset_partition_range_start"] for r in runs) == DATES
+    assert len(site.step_windows({"serving_marts"})) == 1, "only the last run publishes"
+    assert snapshot(site.serving) == reference
+
+
 def test_two_runs_started_together_both_finish(tmp_path, landing, reference):
     site = Site(tmp_path, landing)
     procs = [site.start("backfill", DATES[0], DATES[-1]) for _ in range(2)]

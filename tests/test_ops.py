@@ -351,3 +351,22 @@ def test_every_asset_has_description_owner_group_and_kinds():
         if missing:
             problems[key.to_user_string()] = missing
     assert not problems, problems
+
+
+def test_drop_chunks_bound_landing_data_per_run(tmp_path):
+    from orchestration.cli import drop_chunks
+
+    sizes = {"2024-01-01": 400, "2024-01-02": 300, "2024-01-03": 500, "2024-01-04": 2000, "2024-01-05": 100}
+    for d, n in sizes.items():
+        for source in ("billing", "usage", "ticketing"):
+            folder = tmp_path / source / d
+            folder.mkdir(parents=True)
+            (folder / "data.jsonl").write_bytes(b"x" * n)
+    drops = list(sizes)
+    mb = 2 ** -20   # one byte, in MB
+    # 3 sources x size bytes per drop; at most 2,400 bytes per run
+    assert drop_chunks(drops, tmp_path, 2400 * mb) == [
+        ["2024-01-01", "2024-01-02"], ["2024-01-03"], ["2024-01-04"], ["2024-01-05"]]
+    assert drop_chunks(drops, tmp_path, 0) == [drops]          # 0: no limit
+    assert drop_chunks(drops, tmp_path, 10**6) == [drops]
+    assert drop_chunks([], tmp_path, 1) == []

@@ -148,7 +148,15 @@ select
         components_wide.{{ c.name }}_window_days,
         {%- endfor %}
         coalesce(rules_wide.alert_champion_gone_threshold, 0)
-    ) as max_window_days
+    ) as max_window_days,
+    -- the longest window counted over user- or feature-level activity (the big inputs)
+    greatest(
+        components_wide.license_utilization_window_days,
+        components_wide.engagement_window_days,
+        components_wide.breadth_window_days,
+        components_wide.champion_window_days,
+        coalesce(cast(rules_wide.alert_champion_gone_threshold as integer), 0)
+    ) as max_user_window_days
 from accounts
 inner join components_wide on components_wide.account_id = accounts.account_id
 inner join tiers_wide on tiers_wide.account_id = accounts.account_id

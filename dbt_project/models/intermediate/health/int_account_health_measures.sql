@@ -37,10 +37,14 @@ bounds as (
         max(date_day) as as_of_date,
         {% if is_incremental() -%}
         {{ lookback_start() }} as start_date,
-        {{ health_add_days(lookback_start(), '-2 * (select max(max_window_days) from cfg) - 2') }} as input_start
+        {{ health_add_days(lookback_start(), '-2 * (select max(max_window_days) from cfg) - 2') }} as input_start,
+        -- user- and feature-level inputs (the big ones) only count within their own windows:
+        -- a day older than the longest of them has left every window by the first rebuilt day
+        {{ health_add_days(lookback_start(), '-(select max(max_user_window_days) from cfg) - 2') }} as user_input_start
         {%- else -%}
         min(date_day) as start_date,
-        cast(null as date) as input_start
+        cast(null as date) as input_start,
+        cast(null as date) as user_input_start
         {%- endif %}
     from mrr_daily
 
@@ -73,7 +77,7 @@ user_days_base as (
     left join users on users.user_id = user_daily.user_id
     where user_daily.user_id <> '(anonymous)'
     {% if is_incremental() -%}
-      and user_daily.event_date >= (select input_start from bounds)
+      and user_daily.event_date >= (select user_input_start from bounds)
     {%- endif %}
 
 ),
@@ -112,7 +116,7 @@ admin_days as (
 
 account_days as (
 
-    select account_id, event_date, events
+    select account_id, event_date, events, active_users
     from {{ ref('int_usage_account_daily') }}
     {% if is_incremental() -%}
     where event_date >= (select input_start from bounds)
@@ -138,7 +142,7 @@ feature_days as (
     from {{ ref('int_usage_account_feature_daily') }} as feature_daily
     inner join core_features on core_features.feature = feature_daily.feature
     {% if is_incremental() -%}
-    where feature_daily.event_date >= (select input_start from bounds)
+    where feature_daily.event_date >= (select user_input_start from bounds)
     {%- endif %}
 
 ),
@@ -185,10 +189,11 @@ deltas as (
           ~ health_add_days('u.event_date', 'c.engagement_window_days') ~ ')',
         'from user_days as u inner join cfg as c on c.account_id = u.account_id') }}
     union all
-    {{ health_delta(cols, 'eng_user_days', '1', 'u.event_date', 'from user_days as u') }}
+    -- (user-days: the account's identified active users of each day, one row per account-day)
+    {{ health_delta(cols, 'eng_user_days', 'a.active_users', 'a.event_date', 'from account_days as a') }}
     union all
-    {{ health_delta(cols, 'eng_user_days', '-1', health_add_days('u.event_date', 'c.engagement_window_days'),
-        'from user_days as u inner join cfg as c on c.account_id = u.account_id') }}
+    {{ health_delta(cols, 'eng_user_days', '-a.active_users', health_add_days('a.event_date', 'c.engagement_window_days'),
+        'from account_days as a inner join cfg as c on c.account_id = a.account_id') }}
     union all
     -- distinct core features, breadth window
     {{ health_delta(cols, 'core_features', '1', 'f.event_date', 'from feature_days as f') }}

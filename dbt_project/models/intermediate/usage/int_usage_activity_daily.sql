@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['event_date'],
+    on_schema_change='sync_all_columns',
     **incremental_by_date('event_date'),
 ) }}
 -- The one model that reads the usage events: events per account, user, feature and UTC day
@@ -21,8 +22,6 @@ select
     account_id,
     user_id,
     feature,
-    count(*) as events,
-    min(event_at) as first_event_at,
-    max(event_at) as last_event_at
+    count(*) as events
 from events
 group by event_date, account_id, user_id, feature

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['event_date'],
+    on_schema_change='sync_all_columns',
     **incremental_by_date('event_date'),
 ) }}
 -- Product usage per account, user and day (events without a user id count as
@@ -21,8 +22,6 @@ select
     account_id,
     coalesce(user_id, '(anonymous)') as user_id,
     cast(sum(events) as {{ dbt.type_bigint() }}) as events,
-    count(distinct feature) as features_used,
-    min(first_event_at) as first_event_at,
-    max(last_event_at) as last_event_at
+    count(distinct feature) as features_used
 from activity
 group by event_date, account_id, coalesce(user_id, '(anonymous)')
