@@ -1,8 +1,8 @@
 """Command line for operators: `python -m orchestration.cli build` ingests every complete drop
 that is not loaded yet (one run over the partition range: a single-run backfill; a long range,
-such as a first load, in consecutive runs of at most backfill.max_drops_per_run drops, so that
-memory and spill stay bounded and a failure loses one run's work), rebuilds the models and
-publishes the gated marts; with nothing new it says so and stops.
+such as a first load, in consecutive runs of at most backfill.max_landing_mb_per_run of landing
+data, so that memory and spill stay bounded and a failure loses one run's work), rebuilds the
+models and publishes the gated marts; with nothing new it says so and stops.
 
     python -m orchestration.cli build [--start YYYY-MM-DD --end YYYY-MM-DD] [--force]
     python -m orchestration.cli status

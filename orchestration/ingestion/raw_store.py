@@ -31,14 +31,14 @@ def latest_loaded_drop(raw_dir: Path) -> str | None:
     names and the newest files' Parquet footers instead of reading every file's metadata."""
     best: str | None = None
     for obj in OBJECTS:
-        folder = Path(raw_dir) / obj.source / obj.name
+        folder = Path(raw_dir) / obj.source / obj.table
         if not folder.is_dir():
             continue
         drops = sorted((p.name.split("=", 1)[1] for p in folder.glob("drop_date=*")), reverse=True)
         for d in drops:
             if best is not None and d <= best:
                 break
-            f = partition_path(raw_dir, obj.source, obj.name, d)
+            f = partition_path(raw_dir, obj.source, obj.table, d)
             if f.is_file() and pq.read_metadata(f).num_rows > 0:
                 best = d
                 break
