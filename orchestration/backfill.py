@@ -66,9 +66,11 @@ def backfill(start=None, end=None, instance=None, *, job_name: str = DAILY_JOB_N
     own = instance is None
     instance = instance or DagsterInstance.get()
     try:
-        from .sensors import reap_orphaned_runs
+        from .recovery import claim_process, recover
 
-        reap_orphaned_runs(instance)
+        for item in recover(instance):
+            print(f"Recovery: {item.summary()}.", flush=True)
+        run_tags.update(claim_process())
         with execute_job(recon_repo.get_reconstructable_job(job_name), instance=instance,
                          tags=run_tags, raise_on_error=raise_on_error) as result:
             return result.run_id, result.success

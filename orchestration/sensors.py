@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
 from collections.abc import Sequence
 
 from dagster import (
@@ -41,6 +39,7 @@ from .checks.freshness_checks import PARTITION_TAG, RANGE_END_TAG, RANGE_START_T
 from .ingestion.landing import list_drops
 from .jobs import daily_refresh_job
 from .ops_settings import SOURCES, sensor_settings
+from .recovery import recover
 from .settings import get_settings
 
 CURSOR_KEEP_DAYS = 90
@@ -246,59 +245,10 @@ def check_failure_alert_sensor(context: SensorEvaluationContext):
 # ---------------------------------------------------------------------------------------------
 # Crashed runs
 # ---------------------------------------------------------------------------------------------
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped by its parent is a zombie: dead
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (OSError, IndexError):
-        return True
-
-
-def _run_worker_pid(instance, run_id: str) -> int | None:
-    conn = instance.get_records_for_run(run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=50)
-    for rec in conn.records:
-        ev = rec.event_log_entry.dagster_event
-        if ev is None:
-            continue
-        md = getattr(ev.event_specific_data, "metadata", None) or {}
-        pid = md.get("pid")
-        if pid is not None:
-            try:
-                return int(getattr(pid, "value", pid))
-            except (TypeError, ValueError):
-                continue
-    return None
-
-
 def reap_orphaned_runs(instance, log=None) -> list[str]:
-    """Mark runs whose worker process (on this host) is gone as failed and free their
-    concurrency-pool slots. Returns the run ids reaped."""
-    reaped = []
-    records = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]))
-    for rec in records:
-        run = rec.dagster_run
-        pid = _run_worker_pid(instance, run.run_id)
-        if pid is None or _pid_alive(pid):
-            continue
-        msg = (f"Run worker process (pid {pid}) on {socket.gethostname()} is gone (killed or crashed); "
-               "marking the run failed and freeing its pool slots.")
-        try:
-            instance.report_run_failed(run, msg)
-        except Exception:  # the run finished in between
-            continue
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        reaped.append(run.run_id)
-        if log is not None:
-            log.warning(f"{run.run_id}: {msg}")
-    return reaped
+    """Mark runs whose process (on this host) is gone as failed, end what they left running and
+    free their pool slots (orchestration/recovery.py). Returns the run ids reaped."""
+    return [r.run_id for r in recover(instance, log.warning if log is not None else None)]
 
 
 @sensor(

@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from ..dbt_project import DBT_TARGET, dbt_env, get_dbt_project, on_spark
 from ..partitions import daily_drops
 from ..health_config import validate_health_config
+from ..ingestion.load_state import clear_refresh, pending_refresh
 from ..ingestion.raw_store import latest_loaded_drop
 from ..settings import DBT_PROJECT_DIR, get_settings
 
@@ -79,19 +80,25 @@ def run_first_drop(context: AssetExecutionContext) -> str | None:
     return tags.get(RANGE_START_TAG) or tags.get(PARTITION_TAG)
 
 
-def dbt_vars(context: AssetExecutionContext) -> dict:
-    """The run's drops drive the incremental window: its first drop date minus the late-event
-    lookback. The as-of date is always the latest loaded drop: found here once, from the raw
-    layer's folders, rather than by every model that needs it scanning every raw file."""
+def dbt_vars(context: AssetExecutionContext, pending_from: str | None = None) -> dict:
+    """The incremental window starts at the earliest of: the run's first drop date minus the
+    late-event lookback, and the day the raw layer says the warehouse still owes
+    (`pending_from`: loads since the last successful build, including a killed or failed
+    run's, re-delivered drops and events later than the lookback; ingestion/load_state.py).
+    The as-of date is always the latest loaded drop: found here once, from the raw layer's
+    folders, rather than by every model that needs it scanning every raw file."""
     settings = get_settings()
     out = {"lookback_days": settings.lookback_days}
     as_of = latest_loaded_drop(settings.raw_dir)
     if as_of:
         out["as_of_date"] = as_of
+    starts = [pending_from] if pending_from else []
     first = run_first_drop(context)
     if first:
         start = datetime.fromisoformat(first[:10])
-        out["refresh_start"] = (start - timedelta(days=settings.lookback_days)).date().isoformat()
+        starts.append((start - timedelta(days=settings.lookback_days)).date().isoformat())
+    if starts:
+        out["refresh_start"] = min(starts)
     return out
 
 
@@ -108,8 +115,14 @@ def dbt_vars(context: AssetExecutionContext) -> dict:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     validate_health_config(DBT_PROJECT_DIR / "seeds")   # a clear error before anything is built
     os.environ.update(dbt_env())
-    get_settings().warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(context))], context=context).stream()
+    settings = get_settings()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    pending_from, generation = pending_refresh(settings.raw_dir)
+    dbt_vars_ = dbt_vars(context, pending_from)
+    if pending_from:
+        context.log.info(f"refresh window from {dbt_vars_['refresh_start']} "
+                         f"(the warehouse owes the days from {pending_from} on)")
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars_)], context=context).stream()
     if on_spark():
         # the marts this build exported (on-run-end hook) -> the DuckDB file the GX gate
         # validates and publication copies (orchestration/engines/spark.py)
@@ -117,9 +130,13 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
 
         counts = refresh_marts_db(manifest_path=get_dbt_project().manifest_path)
         context.log.info(f"loaded the exported Spark marts for validation: {counts}")
+    # reached only when every model and test passed: what this build covered is no longer owed
+    clear_refresh(settings.raw_dir, generation)
 
 
-# dbt from this interpreter's environment, whether or not the venv is on PATH
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt from this interpreter's environment, whether or not the venv is on PATH, through the
+# `csp-dbt` wrapper (pyproject.toml): a dbt child dies with the run that started it
+_BIN = Path(sys.executable).parent
+DBT_EXECUTABLE = str(_BIN / "csp-dbt") if (_BIN / "csp-dbt").exists() else str(_BIN / "dbt")
 dbt_resource = DbtCliResource(project_dir=get_dbt_project(), profiles_dir=str(get_dbt_project().profiles_dir),
                               dbt_executable=DBT_EXECUTABLE, target=DBT_TARGET)

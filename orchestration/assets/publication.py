@@ -28,6 +28,7 @@ from dagster._core.storage.asset_check_execution_record import (
 from ..checks.gx_checks import gx_check_key
 from ..publication import publish, validated_marts
 from ..checks.freshness_checks import assert_fresh
+from ..ingestion.load_state import reject_blocks
 from ..settings import get_settings
 
 PathSource = str | os.PathLike | Callable[[], str | os.PathLike] | None
@@ -103,7 +104,9 @@ def build_publication_asset(
         if require_fresh:
             assert_fresh(context)   # never publish marts that would look fresh but are not
         if require_passed_checks:
-            problems = _gate(context, mart_keys)
+            # drops whose reject rate failed stay blocking until loaded again and passing
+            problems = [f"rejects above threshold: {b}" for b in reject_blocks(get_settings().raw_dir)]
+            problems += _gate(context, mart_keys)
             if problems:
                 raise Failure(
                     description="not publishing: " + "; ".join(problems),

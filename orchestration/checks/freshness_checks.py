@@ -38,7 +38,7 @@ from dagster import (
 
 from ..assets.ingestion import raw_asset_key
 from ..ingestion.contracts import OBJECTS
-from ..ingestion.landing import list_drops
+from ..ingestion.landing import drop_problems, list_drops
 from ..ops_settings import SOURCES, freshness_settings
 from ..settings import get_settings
 
@@ -66,7 +66,8 @@ class SourceFreshness:
     fresh: bool
     lag_days: int | None
     missing_days: list[str] = field(default_factory=list)  # gaps before the reference date
-    incomplete_drops: list[str] = field(default_factory=list)  # folders without _SUCCESS
+    incomplete_drops: list[str] = field(default_factory=list)  # folders not complete (no _SUCCESS, or an object missing)
+    incomplete_reasons: dict[str, list[str]] = field(default_factory=dict)  # {drop: why it is not complete}
 
     @property
     def has_gaps(self) -> bool:
@@ -75,6 +76,10 @@ class SourceFreshness:
     def summary(self) -> str:
         if not self.fresh:
             latest = self.latest_complete_drop or "none"
+            why = self.incomplete_reasons.get(self.reference_date)
+            if why:
+                return (f"{self.source}: drop {self.reference_date} incomplete ({', '.join(why)}), not read; "
+                        f"newest complete drop {latest}")
             return (f"{self.source}: drop {self.reference_date} missing or late (expected by "
                     f"{self.expected_by}); newest complete drop {latest}"
                     + (f", {self.lag_days} day(s) behind" if self.lag_days is not None else ""))
@@ -124,6 +129,7 @@ def evaluate_source(
             if d.isoformat() not in have:
                 missing.append(d.isoformat())
             d += dt.timedelta(days=1)
+    shown = [d for d in incomplete if d <= ref_date.isoformat()][-10:]
     return SourceFreshness(
         source=source,
         reference_date=ref_date.isoformat(),
@@ -133,7 +139,8 @@ def evaluate_source(
         fresh=fresh,
         lag_days=lag,
         missing_days=missing,
-        incomplete_drops=[d for d in incomplete if d <= ref_date.isoformat()][-10:],
+        incomplete_drops=shown,
+        incomplete_reasons={d: drop_problems(landing, source, d) for d in shown},
     )
 
 
@@ -188,7 +195,7 @@ def freshness_metadata(r: SourceFreshness) -> dict:
         "latest_complete_drop": r.latest_complete_drop or "",
         "lag_days": r.lag_days if r.lag_days is not None else -1,
         "missing_days": MetadataValue.json(r.missing_days),
-        "incomplete_drops": MetadataValue.json(r.incomplete_drops),
+        "incomplete_drops": MetadataValue.json(r.incomplete_reasons),
     }
 
 
