@@ -43,6 +43,29 @@ class Settings:
         return n if n > 0 else (os.cpu_count() or 1)
 
     @property
+    def min_rejects_to_fail(self) -> int:
+        """The reject-rate check fails only when a load rejects at least this many records
+        (ingestion.min_rejects_to_fail, default 3): a few rejects in a small drop do not stop
+        publication; a share above max_reject_rate of a real drop does."""
+        return int((self.raw.get("ingestion") or {}).get("min_rejects_to_fail", 3))
+
+    @property
+    def plausibility_max_days_before_first_drop(self) -> int:
+        """A timestamp earlier than a source's first complete drop minus this many days is
+        quarantined (ingestion.plausibility.max_days_before_first_drop, default 3650)."""
+        return int(self._plausibility.get("max_days_before_first_drop", 3650))
+
+    @property
+    def plausibility_max_days_after_drop(self) -> int:
+        """A record's own time (created/updated/event time) on a day later than its drop date
+        plus this many days is quarantined (ingestion.plausibility.max_days_after_drop, default 1)."""
+        return int(self._plausibility.get("max_days_after_drop", 1))
+
+    @property
+    def _plausibility(self) -> dict:
+        return (self.raw.get("ingestion") or {}).get("plausibility") or {}
+
+    @property
     def data_dir(self) -> Path:
         return self.raw_dir.parent
 

@@ -153,13 +153,13 @@ class Reference:
     def movements(self) -> dict[tuple[str, dt.date], tuple[str, float]]:
         out = {}
         for acc, series in self._daily.items():
-            positive = [d for d, v in series.items() if v > 0]
-            first_mrr = min(positive) if positive else None
+            # "had MRR before M" is read on month-end MRR, like every movement: days paid
+            # inside a month that ended at 0 do not count
+            had_before = False
             for m in self.months():
                 if month_end(m) < min(series):
                     continue
                 cur, prev = self.month_end_mrr(acc, m), self.month_end_mrr(acc, add_months(m, -1))
-                had_before = first_mrr is not None and first_mrr < m
                 if cur > 0 and not had_before:
                     t, a = "new", cur
                 elif cur > 0 and prev == 0:
@@ -173,6 +173,7 @@ class Reference:
                 else:
                     t, a = "unchanged", 0.0
                 out[(acc, m)] = (t, round(a, 2))
+                had_before = had_before or cur > 0
         return out
 
     def retention(self) -> dict[tuple[dt.date, str], tuple]:

@@ -124,7 +124,7 @@ RAW: dict[tuple[str, str], list[dict]] = {
     ],
     ("billing", "fx_rates"): [
         {"rate_date": D1, "currency": "eur", "usd_per_unit": 1.1, **meta(D1, 1)},
-        {"rate_date": D1, "currency": "eur", "usd_per_unit": 1.2, **meta(D2, 3)},  # re-delivered
+        {"rate_date": D1, "currency": "eur", "usd_per_unit": 1.1, **meta(D2, 3)},  # re-delivered, same value
         {"rate_date": D2, "currency": "eur", "usd_per_unit": 1.3, **meta(D2, 1)},
         {"rate_date": D2, "currency": "usd", "usd_per_unit": 1.0, **meta(D2, 2)},  # delivered usd
     ],
@@ -247,10 +247,12 @@ def test_invoices_latest_and_major_units(warehouse):
 
 
 def test_fx_rates_latest_delivery_and_usd_fill(warehouse):
-    assert rows(warehouse, "select rate_date, currency, usd_per_unit, is_delivered "
+    # an identical re-delivery is loaded once, from the latest delivery (a different value
+    # would be a conflict: quarantined, see tests/test_ingestion_faults.py)
+    assert rows(warehouse, "select rate_date, currency, usd_per_unit, is_delivered, _drop_date "
                            "from staging.stg_billing__fx_rates order by 1, 2") == [
-        (D1, "eur", 1.2, True), (D1, "usd", 1.0, False),
-        (D2, "eur", 1.3, True), (D2, "usd", 1.0, True),
+        (D1, "eur", 1.1, True, D2), (D1, "usd", 1.0, False, None),
+        (D2, "eur", 1.3, True, D2), (D2, "usd", 1.0, True, D2),
     ]
 
 

@@ -151,7 +151,8 @@ def test_reloading_a_drop_replaces_exactly_its_rows(landing, tmp_path):
         load_drop(o, landing, raw, DROP)
     assert snapshot() == first
     files = [p for p in raw.rglob("*") if p.is_file()]
-    assert all(p.name == "data.parquet" for p in files)               # no temp files left behind
+    # no temp files left behind: each drop's data and the manifest of what was loaded
+    assert all(p.name in ("data.parquet", "_manifest.json") for p in files)
 
 
 def test_rejected_event_keeps_its_raw_record(landing, tmp_path):

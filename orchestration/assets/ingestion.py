@@ -99,7 +99,7 @@ def _ingest(context: AssetExecutionContext, obj: RawObject):
     # a handful of quarantined records in a small daily drop are counted and reported, not a
     # reason to stop publication: the load fails when its rejects exceed both the share and
     # the count (ingestion.max_reject_rate, ingestion.min_rejects_to_fail)
-    min_rejects = int((settings.raw.get("ingestion") or {}).get("min_rejects_to_fail", 3))
+    min_rejects = settings.min_rejects_to_fail
     passed = rate <= settings.max_reject_rate or totals["rejected"] < min_rejects
     # the verdict sticks to the drops it judged: a failed one blocks publication until they
     # are loaded again and pass (orchestration/ingestion/load_state.py)

@@ -158,7 +158,7 @@ def _first_day(rows: pa.Table, column: str | None) -> str | None:
 
 
 def _reason_kind(reason: str) -> str:
-    return reason.split(":")[0].split(" '")[0].split(" in ")[0]
+    return reason.split(":")[0].split(" '")[0].split(" in ")[0].split(" at byte ")[0]
 
 
 def load_drop(obj: RawObject, landing_dir: Path, raw_dir: Path, drop_date: str,

@@ -1,6 +1,8 @@
 -- Month-end MRR per account and month, from the account's first month to the as-of month:
 -- MRR on the month's last day (on the as-of date for the current month). Also whether the
--- account had MRR on any day before the month began (for new vs reactivation).
+-- account had month-end MRR > 0 in some earlier month (for new vs reactivation): "had MRR"
+-- is read on month-end MRR like every movement, so days paid inside a month that ended
+-- at 0 do not count (metrics.md).
 with
 
 daily as (
@@ -40,21 +42,26 @@ account_months as (
 
 ),
 
-first_mrr as (
+previous_month_ends as (
 
-    select account_id, min(date_day) as first_mrr_date
-    from daily
-    where mrr > 0
-    group by account_id
+    select
+        account_id,
+        month,
+        month_end_date,
+        mrr,
+        max(case when mrr > 0 then 1 else 0 end) over (
+            partition by account_id
+            order by month
+            rows between unbounded preceding and 1 preceding
+        ) as positive_month_end_before
+    from account_months
 
 )
 
 select
-    account_months.account_id,
-    account_months.month,
-    account_months.month_end_date,
-    account_months.mrr,
-    first_mrr.first_mrr_date,
-    coalesce(first_mrr.first_mrr_date < account_months.month, false) as had_mrr_before_month
-from account_months
-left join first_mrr on first_mrr.account_id = account_months.account_id
+    account_id,
+    month,
+    month_end_date,
+    mrr,
+    coalesce(positive_month_end_before, 0) = 1 as had_mrr_before_month
+from previous_month_ends

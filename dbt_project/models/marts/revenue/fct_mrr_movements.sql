@@ -1,11 +1,14 @@
 -- MRR movements per account and month, comparing month-end MRR of M-1 and M (the as-of
 -- date stands in for the current month's end). First match wins:
---   new          MRR(M) > 0 and the account never had MRR before M      amount MRR(M)
---   reactivation MRR(M) > 0, MRR(M-1) = 0, and it had MRR before         amount MRR(M)
+--   new          MRR(M) > 0 and no earlier month-end MRR > 0             amount MRR(M)
+--   reactivation MRR(M) > 0, MRR(M-1) = 0, some earlier month-end MRR > 0 amount MRR(M)
 --   churn        MRR(M) = 0 and MRR(M-1) > 0                              amount -MRR(M-1)
 --   expansion    MRR(M) > MRR(M-1) > 0                                     amount the difference
 --   contraction  0 < MRR(M) < MRR(M-1)                                     amount the difference
 --   unchanged    anything else                                             amount 0
+-- "Had MRR" is read on month-end MRR (int_account_month_end_mrr.had_mrr_before_month): days
+-- paid inside a month that ended at 0 leave no movement, and a later return is new, so
+-- there is no reactivation without an earlier churn row.
 -- For every month the amounts sum to total MRR(M) - total MRR(M-1), to the cent.
 with
 

@@ -1,6 +1,10 @@
 -- One row per (rate_date, currency): USD per unit of the currency on that day. A rate
--- delivered more than once: the latest delivery wins. USD itself is added at 1.0 for every
--- date that has rates but no delivered usd row (is_delivered = false).
+-- delivered more than once with the same value is loaded once (the latest delivery's
+-- metadata). Conflicting deliveries (two or more different usd_per_unit for one currency and
+-- day, in one drop or across drops) are quarantined: none of them is used, they are listed
+-- in stg_ingestion__rejects, and a paying state that needs the rate fails the build
+-- (assert_fx_rate_for_every_paying_state), as a missing rate does. USD itself is added at
+-- 1.0 for every date that has rates but no delivered usd row (is_delivered = false).
 with
 
 source as (
@@ -24,9 +28,32 @@ renamed as (
 
 ),
 
+-- keep in step with the fx_conflicts CTE of stg_ingestion__rejects
+conflicts as (
+
+    select
+        rate_date,
+        currency
+    from renamed
+    group by rate_date, currency
+    having count(distinct usd_per_unit) > 1
+
+),
+
+agreed as (
+
+    select renamed.*
+    from renamed
+    left join conflicts
+        on conflicts.rate_date = renamed.rate_date
+        and conflicts.currency = renamed.currency
+    where conflicts.currency is null
+
+),
+
 latest as (
 
-    {{ deduplicate('renamed', 'rate_date, currency',
+    {{ deduplicate('agreed', 'rate_date, currency',
                    '_drop_date desc, _source_file desc, _source_line desc') }}
 
 ),
