@@ -130,7 +130,7 @@ def test_missing_object_file_makes_the_drop_incomplete(site, full_landing):
     for f in events:
         shutil.move(str(f), held / f.name)
     out = site.build(expect=2)
-    assert f"usage: drop {D1} incomplete (missing events-*.parquet), not read" in out
+    assert f"drop {D1} incomplete (missing events-*.parquet), not read" in out, out[-3000:]
     assert site.as_of() == BASE[-1], "nothing published as fresh for the incomplete day"
     # the file arrives: the next plain build reads the drop and publishes it
     for f in held.iterdir():

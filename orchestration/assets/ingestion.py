@@ -86,9 +86,10 @@ def _ingest(context: AssetExecutionContext, obj: RawObject):
                                settings.lookback_days)
     if not done:
         raise Failure(
-            description=f"No complete drop of {obj.source} for {keys[0] if len(keys) == 1 else f'{keys[0]}..{keys[-1]}'}"
-                        f" in {settings.landing_dir}: a drop is read only once it holds its _SUCCESS marker and "
-                        f"every object's file ({'; '.join(f'{d}: {why}' for d, why in list(skipped.items())[:3])}).",
+            description=f"{obj.source}.{obj.name}: "
+                        + "; ".join(f"drop {d} incomplete ({why}), not read" for d, why in list(skipped.items())[:3])
+                        + f" (in {settings.landing_dir}: a drop is read once it holds its _SUCCESS marker and "
+                          "every object's file).",
             metadata={"landing_dir": str(settings.landing_dir),
                       "incomplete_or_missing": MetadataValue.json(dict(list(skipped.items())[:50]))},
         )

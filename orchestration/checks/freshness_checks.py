@@ -76,8 +76,8 @@ class SourceFreshness:
     def summary(self) -> str:
         if not self.fresh:
             latest = self.latest_complete_drop or "none"
-            why = self.incomplete_reasons.get(self.reference_date)
-            if why:
+            why = [w for w in self.incomplete_reasons.get(self.reference_date, []) if "_SUCCESS" not in w]
+            if why:   # marked complete, but an object's file is missing
                 return (f"{self.source}: drop {self.reference_date} incomplete ({', '.join(why)}), not read; "
                         f"newest complete drop {latest}")
             return (f"{self.source}: drop {self.reference_date} missing or late (expected by "

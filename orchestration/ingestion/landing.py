@@ -29,6 +29,8 @@ def object_pattern(obj: RawObject) -> str:
 def drop_problems(landing: Path, source: str, drop_date: str) -> list[str]:
     """Why a drop folder is not complete (empty list = complete)."""
     d = drop_dir(landing, source, drop_date)
+    if not d.is_dir():
+        return ["no drop folder"]
     if not (d / SUCCESS_MARKER).is_file():
         return [f"no {SUCCESS_MARKER} marker"]
     return [f"missing {object_pattern(o)}" for o in OBJECTS

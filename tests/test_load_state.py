@@ -1,0 +1,136 @@
+"""What the raw layer remembers between runs: which drops are complete, what each load read
+(re-deliveries), the refresh window the warehouse still owes, the drops whose rejects block
+publication; and the recovery of runs whose process was killed."""
+import os
+import subprocess
+import sys
+import time
+
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.test_utils import create_run_for_test
+
+from landing_builder import Landing, customer
+from orchestration.checks.freshness_checks import evaluate_source
+from orchestration.ingestion.contracts import get_object
+from orchestration.ingestion.landing import drop_problems, list_drops
+from orchestration.ingestion.load_state import (
+    clear_refresh,
+    note_loaded,
+    pending_refresh,
+    record_reject_verdict,
+    reject_blocks,
+    window_start,
+)
+from orchestration.ingestion.raw_store import load_drop, loaded_drops, read_manifest, redelivered_drops
+from orchestration.recovery import OWNER_TAG, claim_process, owner_alive, owner_token, processes_of, recover
+
+import datetime as dt
+
+D1, D2 = "2024-03-01", "2024-03-02"
+CUSTOMERS = get_object("billing", "customers")
+
+
+def _landing(tmp_path):
+    lz = Landing(tmp_path / "landing")
+    lz.add("billing", D1, "customers", [customer("cus_1", "acc_1", D1)])
+    lz.add("billing", D2, "customers", [customer("cus_1", "acc_1", D1, D2, segment="enterprise")])
+    lz.add("usage", D2, "users", [])
+    return lz.write()
+
+
+def test_a_marked_drop_missing_an_objects_file_is_incomplete(tmp_path):
+    landing = _landing(tmp_path)
+    assert list_drops(landing, "usage") == ([D2], [])
+    (landing / "usage" / D2 / "events-0000.parquet").unlink()
+    assert drop_problems(landing, "usage", D2) == ["missing events-*.parquet"]
+    assert list_drops(landing, "usage") == ([], [D2])
+    r = evaluate_source(landing, "usage", dt.datetime(2024, 3, 2, 12, tzinfo=dt.timezone.utc))
+    assert not r.fresh
+    assert r.summary().startswith(f"usage: drop {D2} incomplete (missing events-*.parquet), not read")
+
+
+def test_zero_byte_file_counts_as_the_object(tmp_path):
+    landing = _landing(tmp_path)
+    (landing / "usage" / D2 / "events-0000.parquet").write_bytes(b"")
+    assert drop_problems(landing, "usage", D2) == []
+
+
+def test_manifest_tells_a_redelivery_from_a_touch(tmp_path):
+    landing, raw = _landing(tmp_path), tmp_path / "raw"
+    for d in (D1, D2):
+        load_drop(CUSTOMERS, landing, raw, d)
+    m = read_manifest(raw, CUSTOMERS, D1)
+    assert m["records"] == 1 and m["first_day"] == D1
+    assert [f["name"] for f in m["files"]] == [f"billing/{D1}/customers.jsonl"] and len(m["files"][0]["sha256"]) == 64
+    assert loaded_drops(raw, CUSTOMERS) == [D1, D2]
+    assert redelivered_drops(landing, raw, CUSTOMERS) == {}
+    f = landing / "billing" / D1 / "customers.jsonl"
+    os.utime(f, ns=(time.time_ns(), time.time_ns() + 10**9))      # touched, same bytes
+    assert redelivered_drops(landing, raw, CUSTOMERS) == {}
+    f.write_text(f.read_text().replace("smb", "mid_market"))       # re-exported with a change
+    assert list(redelivered_drops(landing, raw, CUSTOMERS)) == [D1]
+    load_drop(CUSTOMERS, landing, raw, D1)
+    assert redelivered_drops(landing, raw, CUSTOMERS) == {}
+    # a drop the landing zone no longer keeps is not a re-delivery
+    (landing / "billing" / D2 / "_SUCCESS").unlink()
+    assert redelivered_drops(landing, raw, CUSTOMERS) == {}
+
+
+def test_refresh_window_is_owed_until_a_build_covers_it(tmp_path):
+    raw = tmp_path / "raw"
+    assert pending_refresh(raw) == (None, 0)
+    assert window_start("2024-03-10", None, 7) == "2024-03-03"
+    assert window_start("2024-03-10", "2024-01-15", 7) == "2024-01-15"   # a record older than the lookback
+    assert note_loaded(raw, [("2024-03-10", "2024-03-10")], 7) == "2024-03-03"
+    assert note_loaded(raw, [("2024-03-12", "2024-03-12")], 7) == "2024-03-03"   # the earliest stays
+    owed, gen = pending_refresh(raw)
+    assert owed == "2024-03-03"
+    note_loaded(raw, [("2024-03-13", "2024-03-13")], 7)     # loaded while the build ran
+    assert not clear_refresh(raw, gen) and pending_refresh(raw)[0] == "2024-03-03"
+    assert clear_refresh(raw, pending_refresh(raw)[1]) and pending_refresh(raw) == (None, 0)
+
+
+def test_a_failed_reject_verdict_blocks_until_the_drop_passes(tmp_path):
+    raw = tmp_path / "raw"
+    record_reject_verdict(raw, "billing", "subscription_events", [(D1, 10, 0), (D2, 3, 2)], False, 0.15, 0.02)
+    assert reject_blocks(raw) == [
+        "billing.subscription_events: 2 of 3 records rejected in drop(s) 2024-03-02 "
+        "(above ingestion.max_reject_rate 2.00%)"]
+    # a later load of another drop passing does not lift it
+    record_reject_verdict(raw, "billing", "subscription_events", [("2024-03-03", 5, 0)], True, 0.0, 0.02)
+    assert len(reject_blocks(raw)) == 1
+    # the drop loaded again and passing does
+    record_reject_verdict(raw, "billing", "subscription_events", [(D2, 3, 0)], True, 0.0, 0.02)
+    assert reject_blocks(raw) == []
+
+
+def test_recover_fails_runs_whose_owner_is_gone_and_ends_their_children(tmp_path):
+    instance = DagsterInstance.ephemeral()
+    # a "build" process that started a child carrying its owner token, then was killed
+    script = ("import os, subprocess, sys, time\n"
+              "from orchestration.recovery import claim_process\n"
+              "print(claim_process()['csp/owner'], flush=True)\n"
+              "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+              "time.sleep(120)\n")
+    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             cwd=os.path.dirname(os.path.dirname(__file__)))
+    token = build.stdout.readline().strip()
+    deadline = time.monotonic() + 20
+    while not processes_of(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    children = processes_of(token)
+    # the child inherited the token (the build set it after it started: /proc shows a
+    # process's environment as it was at exec, so the owner itself is not listed)
+    assert len(children) == 1 and build.pid not in children
+    dead = create_run_for_test(instance, job_name="j", status=DagsterRunStatus.STARTED, tags={OWNER_TAG: token})
+    live = create_run_for_test(instance, job_name="j", status=DagsterRunStatus.STARTED,
+                               tags=claim_process())
+    build.kill()
+    build.wait()
+    assert not owner_alive(token) and owner_alive(owner_token())
+    (item,) = recover(instance)
+    assert item.run_id == dead.run_id and item.ended_processes == children
+    assert processes_of(token) == []
+    assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(live.run_id).status == DagsterRunStatus.STARTED
+    assert "left by a killed build" in item.summary()
