@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import shutil
 import signal
 import subprocess
@@ -83,6 +84,13 @@ class Site:
             return con.execute(sql).fetchall()
         finally:
             con.close()
+
+
+def _json_or_none(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def _arrive(full: Path, landing: Path, day: str) -> None:
@@ -227,13 +235,40 @@ def test_reject_rate_above_threshold_blocks_publication(site, full_landing):
     assert site.as_of() == D2
 
 
-def test_zero_byte_events_file_is_an_empty_object(site, full_landing):
+def test_padded_ids_a_1970_event_and_a_zero_byte_file(site, full_landing):
+    """The last day: account ids padded with a space in the events, a subscription event
+    dated 1970, and a second, zero-byte events file."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     _arrive(full_landing, site.landing, D3)
-    events = sorted((site.landing / "usage" / D3).glob("events-*.parquet"))
-    for f in events:
-        f.write_bytes(b"")   # the contract: an empty object may be a zero-byte file
+    (events_file,) = sorted((site.landing / "usage" / D3).glob("events-*.parquet"))
+    events = pq.read_table(events_file)
+    on_day = events.filter(pc.equal(pc.strftime(events.column("timestamp"), "%Y-%m-%d"), D3))
+    account = Counter(on_day.column("account_id").to_pylist()).most_common(1)[0][0]
+    expected = len(set(on_day.filter(pc.equal(on_day.column("account_id"), account)).column("message_id").to_pylist()))
+    padded = pc.binary_join_element_wise(events.column("account_id"), pa.scalar(" "), "")
+    pq.write_table(events.set_column(events.schema.get_field_index("account_id"), "account_id", padded), events_file)
+    (site.landing / "usage" / D3 / "events-9999.parquet").write_bytes(b"")   # an empty object
+    subs = site.landing / "billing" / D3 / "subscription_events.jsonl"
+    template = next(r for r in map(_json_or_none, (site.landing / "billing" / BASE[0] / "subscription_events.jsonl")
+                                   .read_text().splitlines()) if isinstance(r, dict))
+    template.update(id="evt_from_1970", created=0)
+    with open(subs, "a") as f:
+        f.write(json.dumps(template) + "\n")
     site.build()
     assert site.as_of() == D3
+    assert site.query(f"select events from fct_account_daily where account_id = '{account}' "
+                      f"and date = '{D3}'") == [(expected,)], "padded ids are trimmed: usage still counts"
+    assert site.query("select min(date) from fct_account_daily")[0][0].isoformat() >= "2023-01-01"
+    con = duckdb.connect(str(site.data / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        reasons = con.execute("select reason from staging.stg_ingestion__rejects "
+                              "where raw_record like '%evt_from_1970%'").fetchall()
+    finally:
+        con.close()
+    assert len(reasons) == 1 and reasons[0][0].startswith("implausible timestamp in 'created'"), reasons
 
 
 def test_daily_runs_equal_a_fresh_build_of_the_same_landing_zone(site, tmp_path):
