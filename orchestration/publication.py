@@ -8,6 +8,9 @@ publish them to the serving database that BI tools open read-only.
   `main` schema (so `select * from mart_renewals` works), stamps `_publication`, checkpoints,
   closes, fsyncs and `os.replace`s it over the serving file. A reader holding the old file open
   keeps its snapshot; a new connection sees the new file; nobody sees a half-written one.
+  The new file is created in the storage format of `publication.storage_compatibility_version`
+  (default v1.0.0, so DuckDB 1.x clients open it, not only the DuckDB 2 that writes it); the
+  tables are written once, straight into that format (no conversion copy).
 
 GX 1.24 + duckdb 2.0 + duckdb_engine: results must stay readable after GX returns the pooled
 connection (GX fetches after closing the connection, and SQLAlchemy's ROLLBACK on close clears
@@ -34,7 +37,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import duckdb  # noqa: E402
 
-from orchestration.settings import EXPECTATIONS_DIR  # noqa: E402
+from orchestration.settings import EXPECTATIONS_DIR, get_settings  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -345,9 +348,14 @@ def publish(
     serving_path: str | os.PathLike,
     tables: Iterable[str],
     run_id: str | None = None,
+    storage_compatibility_version: str | None = None,
 ) -> dict:
     """Copy `marts.<table>` for each table from the warehouse into a new serving database and
     atomically replace the serving file with it.
+
+    The new file is written in the storage format of `storage_compatibility_version` (a DuckDB
+    version string such as "v1.0.0"; default: the `publication.storage_compatibility_version`
+    setting), so DuckDB clients from that release on can open it.
 
     Returns {"serving_path", "run_id", "published_at", "as_of_date", "row_counts"}."""
     warehouse_path = Path(warehouse_path)
@@ -360,13 +368,15 @@ def publish(
     if not warehouse_path.exists():
         raise FileNotFoundError(warehouse_path)
     run_id = run_id or uuid.uuid4().hex
+    storage_version = storage_compatibility_version or get_settings().storage_compatibility_version
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     row_counts: dict[str, int] = {}
     as_of_date = None
     try:
-        con = duckdb.connect(str(tmp))
+        # the format is fixed when the file is created: every table is written in it directly
+        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": storage_version})
         try:
             wh = str(warehouse_path).replace("'", "''")
             con.execute(f"ATTACH '{wh}' AS wh (READ_ONLY)")

@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_ROOT / "config" / "pipeline.yaml"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# serving file readable by DuckDB clients from 1.0 on (publication.storage_compatibility_version)
+DEFAULT_STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 
 
 def _path(value: str | os.PathLike) -> Path:
@@ -60,6 +62,15 @@ class Settings:
         """A record's own time (created/updated/event time) on a day later than its drop date
         plus this many days is quarantined (ingestion.plausibility.max_days_after_drop, default 1)."""
         return int(self._plausibility.get("max_days_after_drop", 1))
+
+    @property
+    def storage_compatibility_version(self) -> str:
+        """DuckDB storage format of the serving file (publication.storage_compatibility_version,
+        default v1.0.0): the oldest DuckDB release whose clients must open it. A DuckDB version
+        string such as v1.0.0 or v1.4.0; `latest` writes the running DuckDB's own format, which
+        older clients refuse ("Trying to read a database file with version number ...")."""
+        value = (self.raw.get("publication") or {}).get("storage_compatibility_version")
+        return str(value).strip() if value else DEFAULT_STORAGE_COMPATIBILITY_VERSION
 
     @property
     def _plausibility(self) -> dict:
