@@ -343,12 +343,61 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+_PUBLICATION_COMMENTS = {
+    "": "One row per published table of this serving file: the publication that wrote it.",
+    "published_at": "When the file was published (UTC).",
+    "run_id": "The pipeline run that published it.",
+    "as_of_date": "The as-of date of the marts (the latest complete drop loaded).",
+    "table_name": "The published table.",
+    "row_count": "Its number of rows.",
+}
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con, tables: list[str], manifest_path: str | os.PathLike | None) -> None:
+    """COMMENT ON the serving tables and columns: the comments of the ATTACHed warehouse
+    (`wh`), falling back to the dbt manifest's descriptions where the warehouse has none."""
+    from orchestration.mart_docs import DEFAULT_MANIFEST, mart_descriptions
+
+    fallback = None
+    for t in tables:
+        q = _quote(t)
+        row = con.execute(
+            "select comment from duckdb_tables() where database_name = 'wh' "
+            "and schema_name = ? and table_name = ?", [WAREHOUSE_SCHEMA, t]
+        ).fetchone()
+        table_comment = (row[0] or "").strip() if row else ""
+        columns = con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = 'wh' "
+            "and schema_name = ? and table_name = ? order by column_index", [WAREHOUSE_SCHEMA, t]
+        ).fetchall()
+        if not table_comment or any(not (c or "").strip() for _, c in columns):
+            if fallback is None:
+                fallback = mart_descriptions(manifest_path or DEFAULT_MANIFEST)
+            doc_table, doc_columns = fallback.get(t, ("", {}))
+        else:
+            doc_table, doc_columns = "", {}
+        table_comment = table_comment or doc_table
+        if table_comment:
+            con.execute(f"COMMENT ON TABLE {SERVING_SCHEMA}.{q} IS {_sql_string(table_comment)}")
+        for name, comment in columns:
+            comment = (comment or "").strip() or doc_columns.get(name, "")
+            if comment:
+                con.execute(
+                    f"COMMENT ON COLUMN {SERVING_SCHEMA}.{q}.{_quote(name)} IS {_sql_string(comment)}"
+                )
+
+
 def publish(
     warehouse_path: str | os.PathLike,
     serving_path: str | os.PathLike,
     tables: Iterable[str],
     run_id: str | None = None,
     storage_compatibility_version: str | None = None,
+    manifest_path: str | os.PathLike | None = None,
 ) -> dict:
     """Copy `marts.<table>` for each table from the warehouse into a new serving database and
     atomically replace the serving file with it.
@@ -356,6 +405,10 @@ def publish(
     The new file is written in the storage format of `storage_compatibility_version` (a DuckDB
     version string such as "v1.0.0"; default: the `publication.storage_compatibility_version`
     setting), so DuckDB clients from that release on can open it.
+
+    Every table and column gets a COMMENT (metadata only, no data copy): the warehouse's own
+    comments (dbt persist_docs), else the dbt descriptions in `manifest_path` (default
+    dbt_project/target/manifest.json), e.g. for the Spark engine's exported marts.
 
     Returns {"serving_path", "run_id", "published_at", "as_of_date", "row_counts"}."""
     warehouse_path = Path(warehouse_path)
@@ -395,12 +448,19 @@ def publish(
                 row_counts[t] = con.execute(
                     f"select count(*) from {SERVING_SCHEMA}.{q}"
                 ).fetchone()[0]
+            _copy_comments(con, tables, manifest_path)
             con.execute("DETACH wh")
             con.execute(
                 f"CREATE TABLE {SERVING_SCHEMA}.{PUBLICATION_TABLE} ("
                 "published_at TIMESTAMP, run_id VARCHAR, as_of_date DATE, "
                 "table_name VARCHAR, row_count BIGINT)"
             )
+            for target, comment in _PUBLICATION_COMMENTS.items():
+                kind = "COLUMN" if target else "TABLE"
+                con.execute(
+                    f"COMMENT ON {kind} {SERVING_SCHEMA}.{PUBLICATION_TABLE}"
+                    f"{'.' + target if target else ''} IS {_sql_string(comment)}"
+                )
             con.executemany(
                 f"INSERT INTO {SERVING_SCHEMA}.{PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?)",
                 [(published_at, run_id, as_of_date, t, n) for t, n in row_counts.items()],

@@ -2,6 +2,7 @@
 PUBLISHED_MARTS = [
     "dim_accounts",
     "fct_account_daily",
+    "fct_account_lifecycle_daily",
     "fct_mrr_movements",
     "mart_renewals",
     "mart_renewal_rates",
