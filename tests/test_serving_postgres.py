@@ -445,3 +445,40 @@ def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_pa
     assert md["row_counts"].value["mart_renewals"] == 5
     with psycopg.connect(dsn) as conn:
         assert _publications(conn) == {result.run_id}
+
+
+@pytest.mark.postgres
+def test_readme_setup_publisher_without_superuser(dsn, base_warehouse):
+    """The README's one-time SQL, as written (role names suffixed: roles are cluster-wide),
+    then a publication by the unprivileged publisher and a read by the BI login."""
+    import re
+
+    from orchestration.serving_postgres import publish_postgres
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("## Serving to PostgreSQL")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    setup = re.findall(r"```sql\n(.*?)```", section, flags=re.S)[0]
+    assert "GRANT bi_reader TO superset;" in setup
+    for name in ("csp_publisher", "bi_reader", "superset"):
+        setup = re.sub(rf"\b{name}\b", f"{name}_readme", setup)
+    setup = setup.replace("DATABASE analytics", "DATABASE csp")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        for role in ("superset_readme", "csp_publisher_readme", "bi_reader_readme"):
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
+        admin.execute(setup)
+    try:
+        publisher = dsn.replace("user=postgres", "user=csp_publisher_readme")
+        for run_id in ("readme-1", "readme-2"):  # the second one swaps the first out
+            publish_postgres(base_warehouse, TABLES, run_id=run_id, dsn=publisher,
+                             reader_role="bi_reader_readme")
+        with psycopg.connect(dsn.replace("user=postgres", "user=superset_readme"),
+                             autocommit=True) as bi:
+            assert bi.execute("select count(*) from mart_renewals").fetchone() == (5,)  # search_path
+            assert _publications(bi) == {"readme-2"}
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("DROP SCHEMA IF EXISTS marts CASCADE")
+            admin.execute("REVOKE CREATE ON DATABASE csp FROM csp_publisher_readme")
+            for role in ("superset_readme", "csp_publisher_readme", "bi_reader_readme"):
+                admin.execute(f"DROP ROLE IF EXISTS {role}")
