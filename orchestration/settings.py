@@ -14,6 +14,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # serving file readable by DuckDB clients from 1.0 on (publication.storage_compatibility_version)
 DEFAULT_STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
+# where serving_marts publishes (publication.target, env CSP_PUBLICATION_TARGET)
+PUBLICATION_TARGETS = ("duckdb", "postgres")
 
 
 def _path(value: str | os.PathLike) -> Path:
@@ -71,6 +73,42 @@ class Settings:
         older clients refuse ("Trying to read a database file with version number ...")."""
         value = (self.raw.get("publication") or {}).get("storage_compatibility_version")
         return str(value).strip() if value else DEFAULT_STORAGE_COMPATIBILITY_VERSION
+
+    @property
+    def publication_target(self) -> str:
+        """Where `serving_marts` publishes (publication.target, env CSP_PUBLICATION_TARGET
+        overrides it): `duckdb` (default) = the serving DuckDB file; `postgres` = a schema in a
+        PostgreSQL database (orchestration/serving_postgres.py). The PostgreSQL connection comes
+        only from the environment (CSP_POSTGRES_DSN, else libpq's PGHOST/PGPORT/PGUSER/
+        PGPASSWORD/PGDATABASE), never from a file."""
+        value = os.environ.get("CSP_PUBLICATION_TARGET") or self._publication.get("target")
+        target = str(value or "duckdb").strip().lower()
+        if target not in PUBLICATION_TARGETS:
+            raise ValueError(
+                f"publication.target must be one of {PUBLICATION_TARGETS}, not {value!r}"
+            )
+        return target
+
+    @property
+    def postgres_schema(self) -> str:
+        """PostgreSQL schema the marts are published to (publication.postgres_schema, default marts)."""
+        return str(self._publication.get("postgres_schema") or "marts").strip()
+
+    @property
+    def postgres_reader_role(self) -> str:
+        """NOLOGIN role granted SELECT on the published PostgreSQL schema
+        (publication.postgres_reader_role, default bi_reader); grant it to BI logins."""
+        return str(self._publication.get("postgres_reader_role") or "bi_reader").strip()
+
+    @property
+    def postgres_swap_timeout_seconds(self) -> float:
+        """How long a PostgreSQL publication waits for readers to release the old marts before
+        it gives up (publication.postgres_swap_timeout_seconds, default 300)."""
+        return float(self._publication.get("postgres_swap_timeout_seconds", 300))
+
+    @property
+    def _publication(self) -> dict:
+        return self.raw.get("publication") or {}
 
     @property
     def _plausibility(self) -> dict:

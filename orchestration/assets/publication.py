@@ -1,5 +1,7 @@
 """`serving_marts`: publish the validated marts to the serving database BI tools read
-(data/serving/analytics.duckdb), the "publish" of write-audit-publish.
+(data/serving/analytics.duckdb), the "publish" of write-audit-publish. With
+`publication.target: postgres` it publishes to a PostgreSQL schema instead
+(orchestration/serving_postgres.py).
 
 It depends on every published mart; the GX checks on the marts are blocking
 (orchestration/checks/gx_checks.py), so in a run that includes them Dagster does not execute
@@ -113,10 +115,17 @@ def build_publication_asset(
                     metadata={"blocked_by": MetadataValue.json(problems)},
                 )
         wh = _resolve(warehouse_path, lambda: get_settings().warehouse_path)
-        serving = _resolve(serving_path, lambda: get_settings().serving_path)
-        info = publish(wh, serving, tables, run_id=context.run.run_id)
+        settings = get_settings()
+        if settings.publication_target == "postgres":  # connection from the environment only
+            from ..serving_postgres import publish_postgres
+
+            info = publish_postgres(wh, tables, run_id=context.run.run_id,
+                                    schema=settings.postgres_schema)
+        else:
+            serving = _resolve(serving_path, lambda: settings.serving_path)
+            info = publish(wh, serving, tables, run_id=context.run.run_id)
         counts = info["row_counts"]
-        context.log.info(f"published {len(counts)} tables to {serving}: {counts}")
+        context.log.info(f"published {len(counts)} tables to {info['serving_path']}: {counts}")
         return MaterializeResult(
             metadata={
                 "serving_path": MetadataValue.path(info["serving_path"]),
