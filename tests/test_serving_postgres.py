@@ -429,6 +429,10 @@ def test_connection_from_environment_and_foreign_schema_refused(dsn, base_wareho
 def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_path, monkeypatch):
     from dagster import AssetKey, DagsterInstance, materialize
 
+    from orchestration.dbt_project import get_dbt_project
+
+    get_dbt_project()   # the manifest whose descriptions become comments
+
     from test_publication import _dagster_assets
 
     warehouse = tmp_path / "warehouse.duckdb"
@@ -445,6 +449,9 @@ def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_pa
     assert md["row_counts"].value["mart_renewals"] == 5
     with psycopg.connect(dsn) as conn:
         assert _publications(conn) == {result.run_id}
+        # the dbt descriptions reach the BI server as comments
+        assert conn.execute("select obj_description('marts.mart_renewals'::regclass)").fetchone()[0]
+        assert conn.execute("select col_description('marts.mart_renewals'::regclass, 1)").fetchone()[0]
 
 
 @pytest.mark.postgres

@@ -117,10 +117,12 @@ def build_publication_asset(
         wh = _resolve(warehouse_path, lambda: get_settings().warehouse_path)
         settings = get_settings()
         if settings.publication_target == "postgres":  # connection from the environment only
+            from ..mart_docs import mart_descriptions
             from ..serving_postgres import publish_postgres
 
+            # the meaning of every table and column, as dbt documents it (COMMENT ON)
             info = publish_postgres(wh, tables, run_id=context.run.run_id,
-                                    schema=settings.postgres_schema)
+                                    schema=settings.postgres_schema, comments=mart_descriptions())
         else:
             serving = _resolve(serving_path, lambda: settings.serving_path)
             info = publish(wh, serving, tables, run_id=context.run.run_id)
