@@ -282,4 +282,7 @@ def test_daily_runs_equal_a_fresh_build_of_the_same_landing_zone(site, tmp_path)
     daily, full = snapshot(site.serving), snapshot(fresh.serving)
     assert set(daily) == set(full)
     for table in full:
-        assert daily[table] == full[table], f"{table} differs between daily runs and a fresh build"
+        only_daily = sorted(set(daily[table]) - set(full[table]))[:5]
+        only_fresh = sorted(set(full[table]) - set(daily[table]))[:5]
+        assert daily[table] == full[table], (f"{table} differs between daily runs and a fresh build:\n"
+                                             f"daily only: {only_daily}\nfresh only: {only_fresh}")

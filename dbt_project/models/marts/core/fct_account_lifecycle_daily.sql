@@ -64,8 +64,11 @@ staged as (
         days.account_id,
         days.date_day,
         days.mrr,
-        first_mrr.first_mrr_date,
-        {{ dbt.datediff('first_mrr.first_mrr_date', 'days.date_day', 'day') }} as days_since_first_mrr,
+        -- as known on the day: a row never tells a first payment still in its future (so a
+        -- daily refresh and a full rebuild give the same history)
+        case when first_mrr.first_mrr_date <= days.date_day then first_mrr.first_mrr_date end as first_mrr_date,
+        case when first_mrr.first_mrr_date <= days.date_day
+             then {{ dbt.datediff('first_mrr.first_mrr_date', 'days.date_day', 'day') }} end as days_since_first_mrr,
         renewals.next_due_date as renewal_due_date,
         health.health_score,
         health.health_tier,
