@@ -391,6 +391,17 @@ def _copy_comments(con, tables: list[str], manifest_path: str | os.PathLike | No
                 )
 
 
+def attach_warehouse(con, warehouse_path) -> "dt.date | None":
+    """ATTACH the warehouse read-only as `wh` on a DuckDB connection; returns the marts'
+    as-of date (None when the warehouse has no int_as_of_date)."""
+    wh = str(warehouse_path).replace("'", "''")
+    con.execute(f"ATTACH '{wh}' AS wh (READ_ONLY)")
+    try:
+        return con.execute("select max(as_of_date)::date from wh.intermediate.int_as_of_date").fetchone()[0]
+    except duckdb.Error:
+        return None
+
+
 def publish(
     warehouse_path: str | os.PathLike,
     serving_path: str | os.PathLike,
@@ -431,14 +442,7 @@ def publish(
         # the format is fixed when the file is created: every table is written in it directly
         con = duckdb.connect(str(tmp), config={"storage_compatibility_version": storage_version})
         try:
-            wh = str(warehouse_path).replace("'", "''")
-            con.execute(f"ATTACH '{wh}' AS wh (READ_ONLY)")
-            try:
-                as_of_date = con.execute(
-                    "select max(as_of_date)::date from wh.intermediate.int_as_of_date"
-                ).fetchone()[0]
-            except duckdb.Error:
-                as_of_date = None
+            as_of_date = attach_warehouse(con, warehouse_path)
             for t in tables:
                 q = _quote(t)
                 con.execute(

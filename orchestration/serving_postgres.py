@@ -43,7 +43,7 @@ from typing import Iterable, Mapping
 
 import duckdb
 
-from orchestration.publication import PUBLICATION_TABLE, WAREHOUSE_SCHEMA
+from orchestration.publication import PUBLICATION_TABLE, WAREHOUSE_SCHEMA, attach_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -268,14 +268,7 @@ def publish_postgres(
     duck = duckdb.connect()
     conn = None
     try:
-        wh = str(warehouse_path).replace("'", "''")
-        duck.execute(f"ATTACH '{wh}' AS wh (READ_ONLY)")
-        try:
-            as_of_date = duck.execute(
-                "select max(as_of_date)::date from wh.intermediate.int_as_of_date"
-            ).fetchone()[0]
-        except duckdb.Error:
-            as_of_date = None
+        as_of_date = attach_warehouse(duck, warehouse_path)
         columns = {t: _warehouse_columns(duck, t) for t in tables}  # fail before touching PG
 
         conn = _connect(dsn)
