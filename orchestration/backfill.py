@@ -1,52 +1,35 @@
-"""Backfill a range of drop dates in ONE run of the daily job (the same run the UI's backfill
-dialog launches for single-run backfill policies), from Python or the command line:
+"""`python -m orchestration.backfill --start ... --end ...` is `csp backfill` (orchestration/cli.py),
+kept as an alias for scripts written against earlier releases.
 
-    python -m orchestration.backfill --start 2024-01-01 --end 2024-01-31
-    python -m orchestration.backfill                 # first .. newest drop complete in every source
-
-The run executes in this process against the Dagster instance of $DAGSTER_HOME (it shows in the
-UI, and it waits for the `warehouse` pool like any other run). Runs left "started" by a killed
-worker are cleaned up first (orchestration.sensors.reap_orphaned_runs).
+`backfill()` / `run_partition()` launch ONE run of a job over a partition range through
+Dagster's `execute_job` (the run the UI's backfill dialog launches for single-run backfill
+policies), against any module's Definitions: the tests use them on their own definitions.
+Operators use the command line.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 
 from .jobs import DAILY_JOB_NAME
-from .settings import PROJECT_ROOT, get_settings
+from .settings import PROJECT_ROOT
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-
-def complete_drop_range(landing=None) -> tuple[str, str] | None:
-    """(first, last) drop date complete in every source, or None."""
-    from .sensors import ready_drop_dates
-
-    ready, _ = ready_drop_dates(landing or get_settings().landing_dir)
-    ready = [d for d in ready if d >= get_settings().partitions_start]
-    return (ready[0], ready[-1]) if ready else None
 
 
 def _date(value) -> str:
     return dt.date.fromisoformat(str(value)[:10]).isoformat()
 
 
-def backfill(start=None, end=None, instance=None, *, job_name: str = DAILY_JOB_NAME,
+def backfill(start, end, instance=None, *, job_name: str = DAILY_JOB_NAME,
              module: str = "orchestration.definitions", attribute: str = "defs",
              tags: dict | None = None, raise_on_error: bool = False):
     """Run `job_name` over the partition range start..end (inclusive) as a single run.
-    Returns the dagster ExecuteJobResult-like summary: (run_id, success)."""
+    Returns (run_id, success)."""
     from dagster import DagsterInstance, execute_job
     from dagster._core.definitions.reconstruct import ReconstructableRepository
 
-    if start is None or end is None:
-        rng = complete_drop_range()
-        if rng is None:
-            raise SystemExit(f"no drop complete in every source in {get_settings().landing_dir}")
-        start, end = start or rng[0], end or rng[1]
     start, end = _date(start), _date(end)
     if start > end:
         raise ValueError(f"start {start} is after end {end}")
@@ -85,17 +68,12 @@ def run_partition(drop_date, instance=None, **kwargs):
     return backfill(d, d, instance, tags={"csp/trigger": "daily", **kwargs.pop("tags", {})}, **kwargs)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m orchestration.backfill", description=__doc__.split("\n\n")[0])
-    p.add_argument("--start", help="first drop date, YYYY-MM-DD (default: first complete drop)")
-    p.add_argument("--end", help="last drop date, YYYY-MM-DD (default: newest drop complete in every source)")
-    p.add_argument("--job", default=DAILY_JOB_NAME)
-    p.add_argument("--module", default="orchestration.definitions", help="module holding the Definitions `defs`")
-    a = p.parse_args(argv)
-    run_id, ok = backfill(a.start, a.end, job_name=a.job, module=a.module)
-    print(f"run {run_id}: {'SUCCESS' if ok else 'FAILURE'}")
-    return 0 if ok else 1
+def main(argv=None) -> None:
+    from .cli import console_main
+
+    sys.argv = ["csp", "backfill", *(sys.argv[1:] if argv is None else argv)]
+    console_main()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

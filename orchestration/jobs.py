@@ -5,7 +5,7 @@
   their tests), the GX checks on the marts, and the gated publication (`serving_marts`).
   All partitioned assets have a single-run backfill policy, so a range of drop dates runs as
   ONE run (tags dagster/asset_partition_range_start/end) from the UI's backfill dialog or from
-  `python -m orchestration.backfill --start ... --end ...`.
+  `csp backfill --start ... --end ...` (orchestration/cli.py).
 - `freshness_checks_job`: only the freshness checks (no materialization), evaluated against the
   drops due now; scheduled on its own so a drop that never arrives is still a failed check.
 """

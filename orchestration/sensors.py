@@ -40,6 +40,7 @@ from .ingestion.landing import list_drops
 from .jobs import daily_refresh_job
 from .ops_settings import SOURCES, sensor_settings
 from .recovery import recover
+from .pipeline_state import _root_error
 from .settings import get_settings
 
 CURSOR_KEEP_DAYS = 90
@@ -140,16 +141,6 @@ def _assets_by_step(instance, run_id: str) -> dict[str, list[str]]:
     except Exception:  # alerting must not fail on a storage quirk
         pass
     return out
-
-
-def _root_error(err) -> str:
-    """The user's exception (innermost cause) rather than Dagster's wrapper."""
-    if err is None:
-        return ""
-    seen = 0
-    while getattr(err, "cause", None) is not None and seen < 10:
-        err, seen = err.cause, seen + 1
-    return (err.message or "").strip()
 
 
 def run_failure_payload(context: RunFailureSensorContext) -> dict:

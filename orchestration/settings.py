@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_ROOT / "config" / "pipeline.yaml"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -120,9 +118,20 @@ class Settings:
 
 
 @lru_cache(maxsize=None)
+def _load(path: str, mtime_ns: int) -> dict:
+    from .config_schema import load_config
+
+    return load_config(path)
+
+
 def _config(path: str) -> dict:
-    with open(path) as f:
-        return yaml.safe_load(f) or {}
+    """config/pipeline.yaml (or CSP_CONFIG) validated against orchestration/config_schema.py,
+    defaults filled in; a problem raises ConfigError naming the file and the key."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        mtime = -1
+    return _load(path, mtime)
 
 
 def get_settings() -> Settings:
