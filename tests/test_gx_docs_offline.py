@@ -311,7 +311,8 @@ def assert_not_blank(path: Path) -> None:
 
 
 # appended to a copy of a real page (same folder, so the same relative asset paths): writes the
-# state of the font-awesome faces into the DOM once the fonts in use have loaded (or failed)
+# state of the font-awesome faces (once the fonts in use have loaded or failed) and which of the
+# page's libraries are defined (so each <script> loaded and ran) into the DOM
 FONT_PROBE = """<script>
 window.addEventListener("load", function () {
   document.fonts.ready.then(function () {
@@ -323,7 +324,14 @@ window.addEventListener("load", function () {
     out.id = "font-probe";
     out.textContent = JSON.stringify({faces: faces, icon: icon ? icon.className : null,
       content: before ? before.content : null, family: before ? before.fontFamily : null,
-      solid: document.fonts.check('900 16px "Font Awesome 6 Free"')});
+      solid: document.fonts.check('900 16px "Font Awesome 6 Free"'),
+      scripts: {jquery: !!window.jQuery, popper: !!window.Popper,
+        bootstrap: !!(window.jQuery && jQuery.fn.modal && jQuery.fn.tab),
+        bootstrapTable: !!(window.jQuery && jQuery.fn.bootstrapTable),
+        filterControl: !!(window.jQuery && jQuery.fn.bootstrapTable &&
+          jQuery.fn.bootstrapTable.defaults.filterControl !== undefined),
+        datepicker: !!(window.jQuery && jQuery.fn.datepicker),
+        vega: !!window.vega, vegaLite: !!window.vegaLite, vegaEmbed: !!window.vegaEmbed}});
     document.body.appendChild(out);
   });
 });
@@ -395,13 +403,15 @@ def test_data_docs_render_offline_in_headless_chromium(built, tmp_path):
     assert re.search(r'<i class="fas fa-check-circle text-success', vdom), "pass icon"
     assert "grr" in vdom
 
-    # the icon font itself: loaded from the vendored woff2, and applied to the icons
+    # the icon font itself: loaded from the vendored woff2, and applied to the icons; and every
+    # library the page links loaded and ran (an SRI attribute left on a file:// script blocks it)
     for probed in (index, page):
         state = font_probe(probed, profile)
         solid = [s for fam, w, s in state["faces"] if fam == "Font Awesome 6 Free" and w == "900"]
         assert solid == ["loaded"], (probed.name, state)
         assert state["solid"] is True and "Font Awesome 6 Free" in state["family"], state
         assert state["content"] not in (None, "none", "normal", '""'), state
+        assert state["scripts"] == {k: True for k in state["scripts"]}, (probed.name, state["scripts"])
 
     for name, url in (("index.png", index.as_uri()), (f"validation_{FAILING_MART}.png", page.as_uri())):
         shot = ARTIFACTS / name
