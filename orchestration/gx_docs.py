@@ -33,6 +33,7 @@ import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "gx_docs"
 VENDOR_DIR = ASSETS_DIR / "vendor"
@@ -56,7 +57,7 @@ ASSET_ATTRS = {
     "object": ("data",),
     "input": ("src",),
 }
-TAG = re.compile(r"<(" + "|".join(ASSET_ATTRS) + r")\b[^>]*>", re.I | re.S)
+TAG = re.compile(r"<(" + "|".join(ASSET_ATTRS) + r""")\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I | re.S)
 ATTR = re.compile(r"""(\s)([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 CSS_URL = re.compile(r"""url\(\s*(["']?)([^"')]*?)\1\s*\)""", re.I)
 CSS_IMPORT = re.compile(r"""@import\s+(["'])([^"']+)\1""", re.I)
@@ -125,7 +126,7 @@ class _Localizer:
                 return url
             self.report.rewritten[raw] = self.report.rewritten.get(raw, 0) + 1
             return _relative(path, base_dir)
-        local = _strip_query(raw)
+        local = unquote(_strip_query(raw))
         if (base_dir / local).is_file():
             return url
         # GX gets some depths wrong (validation pages' favicon): ../../../static/x -> the
