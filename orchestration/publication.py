@@ -3,7 +3,9 @@ publish them to the serving database that BI tools open read-only.
 
 - `validate_marts` opens the warehouse READ-ONLY (GX SQL data source on DuckDB through
   SQLAlchemy/duckdb_engine), runs the suites in expectations/suites.py and writes the GX
-  validation results as HTML Data Docs under `<docs_dir>/<run_id>/`.
+  validation results as HTML Data Docs under `<docs_dir>/<run_id>/`, made self-contained
+  by orchestration/gx_docs.py (vendored JS/CSS/fonts, relative paths: they open offline
+  from file://).
 - `publish` builds a new DuckDB file next to the serving file, copies the marts into its
   `main` schema (so `select * from mart_renewals` works), stamps `_publication`, checkpoints,
   closes, fsyncs and `os.replace`s it over the serving file. A reader holding the old file open
@@ -301,6 +303,13 @@ def validate_marts(
             context.build_data_docs(site_names=["run"])
         except Exception:  # docs are a by-product: never hide the validation outcome
             log.exception("building Data Docs failed")
+        else:
+            try:  # vendored JS/CSS/fonts instead of CDNs: the pages open offline (file://)
+                from orchestration.gx_docs import localize_site
+
+                localize_site(site_dir)
+            except Exception:
+                log.exception("making the Data Docs under %s offline-capable failed", site_dir)
     finally:
         try:
             datasource.get_engine().dispose()

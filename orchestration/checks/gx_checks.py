@@ -75,11 +75,20 @@ def outcome_metadata(outcome: ValidationOutcome) -> dict:
             )
     if outcome.error:
         md["error"] = MetadataValue.text(outcome.error)
+    # the paths (as before) and clickable file:// URLs; the pages open offline (orchestration/
+    # gx_docs.py vendors their JS/CSS/fonts)
     if outcome.data_docs_path:
         md["data_docs"] = MetadataValue.path(outcome.data_docs_path)
+        md["data_docs_url"] = MetadataValue.url(file_url(outcome.data_docs_path))
     if outcome.data_docs_index:
         md["data_docs_index"] = MetadataValue.path(outcome.data_docs_index)
+        md["data_docs_index_url"] = MetadataValue.url(file_url(outcome.data_docs_index))
     return md
+
+
+def file_url(path: str | os.PathLike) -> str:
+    """file:///abs/path/page.html (percent-encoded) for a Data Docs page."""
+    return Path(path).resolve().as_uri()
 
 
 def build_gx_checks(
