@@ -209,12 +209,10 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
         for i, chunk in enumerate(chunks, 1):
             last = i == len(chunks)
             run_id = make_new_run_id()
-            if len(chunks) > 1:
-                console.line(f"Run {i}/{len(chunks)}: drops {chunk[0]} .. {chunk[-1]} (run {run_id[:8]})")
-            else:
-                console.line(f"Run {run_id[:8]} (drops {chunk[0]} .. {chunk[-1]})")
+            console.line(f"Run {f'{i}/{len(chunks)} ' if len(chunks) > 1 else ''}{run_id}: "
+                         f"drops {chunk[0]} .. {chunk[-1]}")
             t0 = time.time()
-            with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress):
+            with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last):
                 result = job.execute_in_process(
                     instance=instance, run_id=run_id, raise_on_error=False,
                     tags={RANGE_START: chunk[0], RANGE_END: chunk[-1], **owner_tags},

@@ -199,9 +199,6 @@ class RunWatcher:
                 self.warnings.append(f"check {ce.check_name} on {ce.asset_key.to_user_string()}: "
                                      f"{ce.description or 'warning'}")
             self._advance(step)
-        elif kind == "STEP_SKIPPED" and step == PUBLISH_STEP:
-            self.console.line("  publish  NOT RUN: a blocking check failed upstream; the serving database keeps "
-                              "the last good publication")
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             took = ts - self.step_start.get(step, ts)
             if kind == "STEP_FAILURE":
@@ -256,6 +253,9 @@ class RunWatcher:
 
     def finish(self):
         """The checks outside dbt and the gate in one line, then each warning."""
+        if self.publishes and PUBLISH_STEP not in self.step_start:
+            self.console.line("  publish  NOT RUN: a step or blocking check before it failed; the serving "
+                              "database keeps the last good publication")
         total = Counter()
         for step, c in self.checks.items():
             if step not in (DBT_STEP, GATE_STEP):

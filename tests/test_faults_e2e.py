@@ -109,9 +109,36 @@ def site(tmp_path_factory, full_landing) -> Site:
     for day in BASE:
         _arrive(full_landing, landing, day)
     s = Site(base, landing)
-    s.build()
+    s.first_build = s.build()
     assert s.as_of() == BASE[-1]
     return s
+
+
+def test_first_build_console_is_one_line_per_stage(site):
+    """The operator's console of a successful first build: one line per stage with counts,
+    where the marts are and as of when; Dagster's and dbt's output only in the log file."""
+    lines = site.first_build.splitlines()
+    assert len(lines) < 60, site.first_build
+    assert not any(w in site.first_build for w in ("DEBUG", "Traceback", "Warning", "ASSET_MATERIALIZATION"))
+    assert lines[0] == f"Building drops {BASE[0]} .. {BASE[-1]} in one run ({len(BASE)} complete drops)."
+    loads = [ln.split() for ln in lines if ln.startswith("  load ")]
+    assert {ln[1] for ln in loads} == {"billing.customers", "billing.fx_rates", "billing.invoices",
+                                       "billing.subscription_events", "usage.users", "usage.events",
+                                       "ticketing.organizations", "ticketing.tickets", "ticketing.nps_responses"}
+    assert all(ln[2] == str(len(BASE)) and ln[3] == "drops" for ln in loads if ln[1] != "billing.fx_rates")
+    events = next(ln for ln in loads if ln[1] == "usage.events")
+    raw_events = duckdb.sql(f"select count(*) from read_parquet('{site.data}/raw/usage/events/**/*.parquet')").fetchone()[0]
+    assert int(events[4].replace(",", "")) >= raw_events > 0   # records read >= rows kept
+    dbt = next(ln for ln in lines if ln.startswith("  dbt "))
+    assert " models and seeds built, " in dbt and " tests passed, 0 failed" in dbt
+    assert next(ln for ln in lines if ln.startswith("  gate ")).startswith("  gate     4 of 4 marts pass")
+    publish = next(ln for ln in lines if ln.startswith("  publish "))
+    assert f"as of {BASE[-1]} -> {site.serving}" in publish
+    assert any(ln.startswith(f"Published as of {BASE[-1]}: ") and str(site.serving) in ln for ln in lines)
+    log = Path(lines[-1].removeprefix("Full log: "))
+    assert log.is_absolute() and log.exists(), lines[-1]
+    full = log.read_text()
+    assert "STEP_SUCCESS" in full and "dbt" in full and len(full.splitlines()) > 10 * len(lines)
 
 
 def _owned_by(pid: int) -> list[int]:
@@ -213,7 +240,8 @@ def test_redelivered_old_drop_is_read_again(site):
     assert f"billing.customers {drop}" in out and "Re-delivered drops" in out
     assert site.query(f"select segment from dim_accounts where account_id = '{account}'") == [(new_segment,)]
     # a second build has nothing left to re-read
-    assert "Up to date" in site.build()
+    out = site.build(expect=1)   # 1: nothing to do
+    assert "Up to date" in out and "Building" not in out
 
 
 def test_reject_rate_above_threshold_blocks_publication(site, full_landing):
