@@ -17,7 +17,7 @@ LANDING  ?= data/landing
 # Benchmark preset for `make bench` (bench/run.py: tiny, small, medium, large)
 PRESET   ?= small
 
-.PHONY: run test test-quick sample dev bench clean
+.PHONY: run test test-quick sample dev docs bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -35,7 +35,7 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	@if [ -z "$$(ls -A $(LANDING) 2>/dev/null)" ]; then \
 		$(PY) -m orchestration.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING); \
 	else echo "landing zone $(LANDING) already has drops: not regenerating"; fi
-	CSP_LANDING_DIR=$(LANDING) $(PY) -m orchestration.cli build
+	CSP_LANDING_DIR=$(LANDING) $(VENV)/bin/csp build || [ $$? -eq 1 ]   # 1 = nothing to do (up to date)
 
 ## sample: (re)generate the sample landing zone
 sample: $(STAMP)
@@ -51,6 +51,11 @@ test-quick: $(STAMP)
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## docs: the dbt docs as one offline HTML file (data/docs/dbt/static_index.html), from a copy
+## of the warehouse (never the file a run writes), and where the newest GX Data Docs are
+docs: $(STAMP)
+	$(VENV)/bin/csp docs
 
 ## bench: benchmarks at scale (not part of the tests): `make bench PRESET=small|medium|large`;
 ## prints every figure, writes bench/results/$(PRESET).json and BENCHMARKS.md

@@ -126,7 +126,7 @@ class RunWatcher:
 
             self._progress = Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(),
                                       TimeElapsedColumn(), console=RichConsole(file=console.out),
-                                      transient=True)
+                                      transient=True, redirect_stdout=False, redirect_stderr=False)
 
     # -- life cycle --------------------------------------------------------------------------
     def __enter__(self):
