@@ -113,6 +113,9 @@ def plan_build(force: bool = False, instance=None):
     changed = redeliveries()
     owed, _ = pending_refresh(settings.raw_dir)
     pub = published()
+    if pub.error and settings.publication_target == "postgres":
+        raise CliError(f"Cannot tell what {pub.where} publishes: {pub.error}. Nothing was run "
+                       "(check CSP_POSTGRES_DSN / PG* and that the server is up).", EXIT_FAILED)
     reasons = []
     if changed:
         reasons.append("Re-delivered drops (landing files changed since they were loaded), to be read again: "
@@ -169,11 +172,8 @@ def validate_range(start: str, end: str | None) -> tuple[str, str, list[str]]:
 def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] = ()) -> int:
     """Run the asset job over the complete drops start..end (in chunks), printing one line per
     stage; the full log goes to <data dir>/logs/."""
-    from dagster._core.utils import make_new_run_id
-
-    from .console import RunWatcher, elapsed, full_log, new_log_path
-    from .pipeline_state import failure_reasons, pending_drops
-    from .recovery import claim_process
+    from .console import elapsed, full_log, new_log_path
+    from .pipeline_state import pending_drops
     from .settings import get_settings
 
     settings = get_settings()
@@ -194,47 +194,19 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     t_all = time.time()
     with full_log(log_path) as console:
-        from dagster import AssetKey
+        try:
+            code = _run_chunks(chunks, console, verbose=verbose, log_path=log_path)
+        except Exception as e:  # noqa: BLE001 - the traceback goes to the log, one line here
+            import traceback
 
-        from .assets.dbt import dbt_models
-        from .definitions import defs
-
-        instance = _instance()
-        owner_tags = claim_process()   # this process and its children own the runs below
-        job = defs.resolve_implicit_global_asset_job_def()
-        all_keys = list(job.asset_layer.executable_asset_keys)
-        serving_key = AssetKey("serving_marts")   # orchestration/assets/publication.py
-        dbt_total = len(dbt_models.keys) + len(dbt_models.check_keys)
-        progress = not verbose and console.out.isatty()
-        for i, chunk in enumerate(chunks, 1):
-            last = i == len(chunks)
-            run_id = make_new_run_id()
-            console.line(f"Run {f'{i}/{len(chunks)} ' if len(chunks) > 1 else ''}{run_id}: "
-                         f"drops {chunk[0]} .. {chunk[-1]}")
-            t0 = time.time()
-            with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last):
-                result = job.execute_in_process(
-                    instance=instance, run_id=run_id, raise_on_error=False,
-                    tags={RANGE_START: chunk[0], RANGE_END: chunk[-1], **owner_tags},
-                    # runs before the last stop short of publication: the serving database goes
-                    # from the previous publication straight to the final one
-                    asset_selection=None if last else [k for k in all_keys if k != serving_key])
-            if not result.success:
-                problems = failure_reasons(result.all_events) or ["the run failed (see the log)"]
-                console.line(f"FAILED: run {run_id[:8]} (drops {chunk[0]} .. {chunk[-1]}) after {elapsed(t0)}. "
-                             "Nothing new is published: the serving database keeps the last good publication."
-                             + (" The drops of the runs before it are loaded; the next build goes on from there."
-                                if i > 1 else ""))
-                for line in problems[:10]:
-                    console.line(f"  {line}")
-                if len(problems) > 10:
-                    console.line(f"  ... and {len(problems) - 10} more")
-                console.line("Fix the cause (the log and `csp status` show the details), then run `csp build` again.")
-                if log_path:
-                    console.line(f"Full log: {_rel(log_path)}")
-                return EXIT_FAILED
-            if len(chunks) > 1:
-                console.line(f"  run {i}/{len(chunks)} done in {elapsed(t0)}")
+            traceback.print_exc()
+            first = (str(e).strip().splitlines() or [""])[0][:400]
+            console.line(f"FAILED before the run could finish: {type(e).__name__}: {first}")
+            if log_path:
+                console.line(f"Full log (with the traceback): {_rel(log_path)}")
+            return EXIT_FAILED
+        if code != EXIT_OK:
+            return code
         console.line(f"Succeeded in {elapsed(t_all)}.")
     from .pipeline_state import published
 
@@ -245,6 +217,57 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
          f"  warehouse (pipeline only): {_rel(settings.warehouse_path)}")
     if log_path:
         _say(f"Full log: {_rel(log_path)}")
+    return EXIT_OK
+
+
+def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) -> int:
+    from dagster._core.utils import make_new_run_id
+
+    from .console import RunWatcher, elapsed
+    from .pipeline_state import failure_reasons
+    from .recovery import claim_process
+
+    from dagster import AssetKey
+
+    from .assets.dbt import dbt_models
+    from .definitions import defs
+
+    instance = _instance()
+    owner_tags = claim_process()   # this process and its children own the runs below
+    job = defs.resolve_implicit_global_asset_job_def()
+    all_keys = list(job.asset_layer.executable_asset_keys)
+    serving_key = AssetKey("serving_marts")   # orchestration/assets/publication.py
+    dbt_total = len(dbt_models.keys) + len(dbt_models.check_keys)
+    progress = not verbose and console.out.isatty()
+    for i, chunk in enumerate(chunks, 1):
+        last = i == len(chunks)
+        run_id = make_new_run_id()
+        console.line(f"Run {f'{i}/{len(chunks)} ' if len(chunks) > 1 else ''}{run_id}: "
+                     f"drops {chunk[0]} .. {chunk[-1]}")
+        t0 = time.time()
+        with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last):
+            result = job.execute_in_process(
+                instance=instance, run_id=run_id, raise_on_error=False,
+                tags={RANGE_START: chunk[0], RANGE_END: chunk[-1], **owner_tags},
+                # runs before the last stop short of publication: the serving database goes
+                # from the previous publication straight to the final one
+                asset_selection=None if last else [k for k in all_keys if k != serving_key])
+        if not result.success:
+            problems = failure_reasons(result.all_events) or ["the run failed (see the log)"]
+            console.line(f"FAILED: run {run_id[:8]} (drops {chunk[0]} .. {chunk[-1]}) after {elapsed(t0)}. "
+                         "Nothing new is published: the serving database keeps the last good publication."
+                         + (" The drops of the runs before it are loaded; the next build goes on from there."
+                            if i > 1 else ""))
+            for line in problems[:10]:
+                console.line(f"  {line}")
+            if len(problems) > 10:
+                console.line(f"  ... and {len(problems) - 10} more")
+            console.line("Fix the cause (the log and `csp status` show the details), then run `csp build` again.")
+            if log_path:
+                console.line(f"Full log: {_rel(log_path)}")
+            return EXIT_FAILED
+        if len(chunks) > 1:
+            console.line(f"  run {i}/{len(chunks)} done in {elapsed(t0)}")
     return EXIT_OK
 
 
