@@ -159,7 +159,9 @@ def check_description(test: Mapping[str, Any]) -> str:
             text = f"{name} ({_values(cols)})"
         elif name in ("between", "accepted_range"):
             lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
-            text = f"{name} on {column}: {lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"
+            bounds = (f"{lo} to {hi}" if lo is not None and hi is not None
+                      else f">= {lo}" if lo is not None else f"<= {hi}")
+            text = f"{name} on {column}: {bounds}"
         elif column:
             text = f"{name} on {column}"
         else:
