@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from .dbt_metadata import check_description, with_warehouse_metadata
 from ..dbt_project import DBT_TARGET, dbt_env, get_dbt_project, on_spark
 from ..partitions import daily_drops
 from ..health_config import validate_health_config
@@ -60,6 +61,16 @@ class PlatformTranslator(DagsterDbtTranslator):
     def get_owners(self, props: Mapping[str, Any]):
         return [OWNER]
 
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> AssetCheckSpec | None:
+        """dagster-dbt reads a check's description from the test's `meta` only: here the YAML
+        `description:`, else one made from the test and its arguments (dbt_metadata.py)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"].get(unique_id) or {}
+        return spec._replace(description=check_description(test))
+
 
 translator = PlatformTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 
@@ -104,7 +115,10 @@ def dbt_vars(context: AssetExecutionContext, pending_from: str | None = None) ->
 
 @dbt_assets(
     manifest=get_dbt_project().manifest_path,
-    project=get_dbt_project(),
+    # no `project=`: dagster-dbt would attach the DbtProject object to every asset's metadata,
+    # which the UI shows as "[DbtProject] (unserializable)". The resource has the project dir;
+    # without it a subset of more than 200 dbt resources is selected with --select arguments
+    # rather than a generated selectors.yml in a temporary copy of the project.
     dagster_dbt_translator=translator,
     # Not partitioned: one dbt build per run covers however many drops the run ingested, and
     # Dagster does not write an event per model per partition (tens of thousands of SQLite
@@ -122,7 +136,14 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     if pending_from:
         context.log.info(f"refresh window from {dbt_vars_['refresh_start']} "
                          f"(the warehouse owes the days from {pending_from} on)")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars_)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars_)], context=context)
+    events = invocation.stream()
+    if not on_spark():
+        # row counts and column types from the warehouse, read once dbt has exited (it holds
+        # the DuckDB file until then): the events of the build come out when dbt ends, those
+        # before a failure too, and the failure is raised after them (dbt_metadata.py)
+        events = with_warehouse_metadata(events, invocation.manifest, settings.warehouse_path, context.log)
+    yield from events
     if on_spark():
         # the marts this build exported (on-run-end hook) -> the DuckDB file the GX gate
         # validates and publication copies (orchestration/engines/spark.py)
