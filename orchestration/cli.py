@@ -245,7 +245,8 @@ def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) ->
         console.line(f"Run {f'{i}/{len(chunks)} ' if len(chunks) > 1 else ''}{run_id}: "
                      f"drops {chunk[0]} .. {chunk[-1]}")
         t0 = time.time()
-        with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last):
+        with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last,
+                        log_path=log_path):
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,
                 tags={RANGE_START: chunk[0], RANGE_END: chunk[-1], **owner_tags},

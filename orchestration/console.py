@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 import threading
 import time
@@ -22,6 +23,9 @@ GATE_STEP = "gx_mart_expectations"
 DBT_STEP = "dbt_models"
 PUBLISH_STEP = "serving_marts"
 KEEP_LOGS = 30
+# dbt's own progress lines in the log ("12 of 255 OK created sql table model ..."): the dbt
+# step's events reach the event log when dbt ends, the progress bar follows these instead
+DBT_DONE = re.compile(r"^(\d+) of (\d+) (?!START)\S", re.M)
 
 
 def new_log_path(logs_dir: Path, what: str = "build") -> Path:
@@ -103,10 +107,11 @@ class RunWatcher:
     """Follows one run's events in the instance (polling) and prints its stages."""
 
     def __init__(self, instance, run_id: str, console: Console, *, dbt_total: int = 0,
-                 progress: bool = False, publishes: bool = True):
+                 progress: bool = False, publishes: bool = True, log_path: Path | None = None):
         self.instance, self.run_id, self.console = instance, run_id, console
         self.dbt_total, self.publishes = dbt_total, publishes
         self.cursor = None
+        self.log_path, self.log_offset, self.dbt_done = log_path, 0, 0
         self.step_start: dict[str, float] = {}
         self.first_md: dict[str, dict] = {}
         self.materialized: dict[str, set] = defaultdict(set)
@@ -153,7 +158,21 @@ class RunWatcher:
             except Exception as e:  # noqa: BLE001 - the console must never break the run
                 print(f"console: could not read run events: {e}", file=sys.stderr)
 
+    def _follow_dbt(self):
+        """Advance the progress bar from dbt's progress lines in the log."""
+        if self._progress is None or self.log_path is None or DBT_STEP not in self.step_start:
+            return
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_offset)
+            chunk = f.read()
+        cut = chunk.rfind(b"\n") + 1
+        self.log_offset += cut
+        for m in DBT_DONE.finditer(chunk[:cut].decode("utf-8", "replace")):
+            self.dbt_done += 1
+            self._progress.update(self._task, completed=self.dbt_done, total=int(m.group(2)))
+
     def poll(self):
+        self._follow_dbt()
         while True:
             conn = self.instance.get_records_for_run(self.run_id, cursor=self.cursor, limit=500)
             for rec in conn.records:
@@ -176,6 +195,8 @@ class RunWatcher:
             self.step_start[step] = ts
             if step == DBT_STEP:
                 self._describe("dbt build", total=self.dbt_total or None)
+                if self.log_path is not None:   # dbt's lines start after this point
+                    self.log_offset = self.log_path.stat().st_size
             else:
                 self._describe(_label(step))
         elif kind == "ASSET_MATERIALIZATION":
@@ -208,7 +229,7 @@ class RunWatcher:
             self.step_line(step, took, failed=kind == "STEP_FAILURE")
 
     def _advance(self, step):
-        if self._progress is not None and step == DBT_STEP:
+        if self._progress is not None and step == DBT_STEP and self.log_path is None:
             done = len(self.materialized[step]) + sum(self.checks[step].values())
             self._progress.update(self._task, completed=done)
 
