@@ -20,27 +20,32 @@ HOST=${SERVE_HOST:-127.0.0.1}
 PORT=${SERVE_PORT:-3000}
 export DAGSTER_HOME
 
-pids=()
+# Each service runs in a process group of its own (setsid), with its code server and the run
+# workers it starts: stopping a group ends all of them, even when the service itself died
+# (killed with -9, its code server would otherwise linger).
+groups=()
 stop() {
     trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
     # give them time to shut down their code servers, then make sure they are gone
     for _ in $(seq 1 30); do
         alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        for g in "${groups[@]}"; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
         [ "$alive" = 0 ] && return
         sleep 1
     done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
 }
 trap 'stop; exit 143' INT TERM
 trap stop EXIT
 
 echo "serve: DAGSTER_HOME=$DAGSTER_HOME, UI on http://$HOST:$PORT" >&2
-"$BIN/dagster-daemon" run -w "$WORKSPACE" &
-pids+=($!)
-"$BIN/dagster-webserver" -w "$WORKSPACE" -h "$HOST" -p "$PORT" &
-pids+=($!)
+# (a background job of a script is not a group leader, so setsid makes it one without forking:
+# $! is the service's pid and its group's id)
+setsid "$BIN/dagster-daemon" run -w "$WORKSPACE" &
+groups+=($!)
+setsid "$BIN/dagster-webserver" -w "$WORKSPACE" -h "$HOST" -p "$PORT" &
+groups+=($!)
 
 wait -n   # the first of the two to exit (bash >= 4.3)
 status=$?
