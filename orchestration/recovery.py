@@ -21,7 +21,7 @@ launcher started, never by owner tags: they normally carry none, and a re-execut
 copies its parent's tags, so a re-run of a `cli build` run carries the (long gone) owner of
 its parent. The worker is the pid of the first engine event with a pid ("Started process for run
 (pid: N)"); a live process with that pid that started after the event was written is a reused
-pid, not the worker. The code server that launched the worker also fails the run within a second
+pid, not the worker. The code server that launched the worker also fails the run within seconds
 when the worker dies (as long as that code server lives); this covers the rest (daemon restarted,
 host rebooted).
 """
