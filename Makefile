@@ -14,10 +14,13 @@ ACCOUNTS ?= 500
 DAYS     ?= 540
 SEED     ?= 7
 LANDING  ?= data/landing
+# Where `make serve` puts the UI (deploy/serve.sh)
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 3000
 # Benchmark preset for `make bench` (bench/run.py: tiny, small, medium, large)
 PRESET   ?= small
 
-.PHONY: run test test-quick sample dev docs bench clean
+.PHONY: run test test-quick sample dev serve docs bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -56,6 +59,11 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 ## of the warehouse (never the file a run writes), and where the newest GX Data Docs are
 docs: $(STAMP)
 	$(VENV)/bin/csp docs
+
+## serve: the daemon (schedules, sensors, run queue, run monitoring) and the UI, in the
+## foreground against $(DAGSTER_HOME), as a host runs them unattended (docs/running_unattended.md)
+serve: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	VENV_BIN=$(VENV)/bin SERVE_HOST=$(SERVE_HOST) SERVE_PORT=$(SERVE_PORT) deploy/serve.sh
 
 ## bench: benchmarks at scale (not part of the tests): `make bench PRESET=small|medium|large`;
 ## prints every figure, writes bench/results/$(PRESET).json and BENCHMARKS.md

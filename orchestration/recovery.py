@@ -10,10 +10,20 @@ writing the warehouse. Three things prevent that:
   pid from a reused one). Children inherit the token in their environment (`CSP_RUN_OWNER`);
 - dbt runs through `csp-dbt`, which asks the kernel to kill it when the process that started
   it dies (PR_SET_PDEATHSIG), so a dbt child never outlives its run;
-- `recover(instance)`, called before every build and by `orchestration_run_sensor` under the
+- `recover(instance)`, called before every build and by `orphaned_run_sensor` under the
   daemon, finds the runs whose owner is gone, ends any process still carrying their token,
   marks them failed and frees their pool slots. The warehouse then owes the killed run's
   window (ingestion/load_state.py), which the next build reprocesses.
+
+Runs started through a run launcher (the daemon dequeuing a sensor's, a schedule's or the UI's
+run; Dagster records a RUN_STARTING event for them) are judged by the worker process the
+launcher started, never by owner tags: they normally carry none, and a re-execution from the UI
+copies its parent's tags, so a re-run of a `cli build` run carries the (long gone) owner of
+its parent. The worker is the pid of the first engine event with a pid ("Started process for run
+(pid: N)"); a live process with that pid that started after the event was written is a reused
+pid, not the worker. The code server that launched the worker also fails the run within seconds
+when the worker dies (as long as that code server lives); this covers the rest (daemon restarted,
+host rebooted).
 """
 from __future__ import annotations
 
@@ -119,16 +129,19 @@ class Recovered:
     run_id: str
     owner: str
     ended_processes: list[int] = field(default_factory=list)
+    launched: bool = False   # started by a run launcher (daemon, UI), judged by its worker pid
 
     def summary(self) -> str:
         ended = (f", ended its leftover process(es) {', '.join(map(str, self.ended_processes))}"
                  if self.ended_processes else "")
-        return (f"recovered run {self.run_id[:8]} left by a killed build (owner {self.owner} is gone){ended}, "
+        what = "whose run worker was killed" if self.launched else "left by a killed build"
+        return (f"recovered run {self.run_id[:8]} {what} (owner {self.owner} is gone){ended}, "
                 "marked it failed and freed its warehouse pool slot")
 
 
-def _engine_event_pid(instance, run_id: str) -> int | None:
-    """The worker pid Dagster records for runs launched by execute_job / the daemon."""
+def _engine_event_pid(instance, run_id: str) -> tuple[int, float] | None:
+    """(pid, time written) of the worker Dagster records for runs launched by execute_job / the
+    daemon: the first engine event with a pid."""
     from dagster import DagsterEventType
 
     conn = instance.get_records_for_run(run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=50)
@@ -140,10 +153,46 @@ def _engine_event_pid(instance, run_id: str) -> int | None:
         pid = md.get("pid")
         if pid is not None:
             try:
-                return int(getattr(pid, "value", pid))
+                return int(getattr(pid, "value", pid)), float(rec.event_log_entry.timestamp)
             except (TypeError, ValueError):
                 continue
     return None
+
+
+def _launched(instance, run_id: str) -> bool:
+    """Whether a run launcher started the run (the daemon, the UI), not a process executing it
+    in-process (`cli build`, `orchestration.backfill`): Dagster's launch_run records RUN_STARTING."""
+    from dagster import DagsterEventType
+
+    return bool(instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_STARTING, limit=1).records)
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def process_started_at(pid: int) -> float | None:
+    """The process's start time (unix seconds, to about a second), or None where /proc cannot say."""
+    ticks, boot = process_start_ticks(pid), _boot_time()
+    if ticks is None or boot is None:
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_alive(pid: int, seen_at: float, slack_seconds: float = 5.0) -> bool:
+    """Whether the process `pid`, recorded as a run's worker at `seen_at`, still runs: alive, and
+    not a newer process that reused the pid (started after the worker was recorded)."""
+    if not pid_alive(pid):
+        return False
+    started = process_started_at(pid)
+    return started is None or started <= seen_at + slack_seconds
 
 
 def recover(instance, log=None) -> list[Recovered]:
@@ -156,21 +205,24 @@ def recover(instance, log=None) -> list[Recovered]:
     live = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
     for rec in instance.get_run_records(RunsFilter(statuses=live)):
         run = rec.dagster_run
-        token = run.tags.get(OWNER_TAG)
+        # owner tags on a launched run were inherited (re-execution): not its owner
+        launched = _launched(instance, run.run_id)
+        token = None if launched else run.tags.get(OWNER_TAG)
         if token:
             if run.tags.get(HOST_TAG, host) != host or owner_alive(token):
                 continue
         else:
-            pid = _engine_event_pid(instance, run.run_id)
-            if pid is None or pid_alive(pid):
+            worker = _engine_event_pid(instance, run.run_id)
+            if worker is None or worker_alive(*worker):
                 continue
-            token = f"{pid}:0"
+            token = f"{worker[0]}:0"
         leftovers = processes_of(token)
         end_processes(leftovers)
-        item = Recovered(run.run_id, token, leftovers)
+        item = Recovered(run.run_id, token, leftovers, launched)
         try:
             instance.report_run_failed(run, f"The process running this run ({token} on {host}) is gone "
-                                            "(killed or crashed); marked failed by the next build.")
+                                            "(killed or crashed); marked failed by the recovery of the next build "
+                                            "or of the orphaned_run_sensor.")
         except Exception:  # it finished in between
             continue
         if instance.event_log_storage.supports_global_concurrency_limits:

@@ -22,7 +22,16 @@ from orchestration.ingestion.load_state import (
     window_start,
 )
 from orchestration.ingestion.raw_store import load_drop, loaded_drops, read_manifest, redelivered_drops
-from orchestration.recovery import OWNER_TAG, claim_process, owner_alive, owner_token, processes_of, recover
+from orchestration.recovery import (
+    HOST_TAG,
+    OWNER_TAG,
+    claim_process,
+    owner_alive,
+    owner_token,
+    processes_of,
+    recover,
+    worker_alive,
+)
 
 import datetime as dt
 
@@ -134,3 +143,68 @@ def test_recover_fails_runs_whose_owner_is_gone_and_ends_their_children(tmp_path
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(live.run_id).status == DagsterRunStatus.STARTED
     assert "left by a killed build" in item.summary()
+
+
+def _launched_run(instance, tags: dict, worker_pid: int):
+    """A run as the daemon runs it: launched (RUN_STARTING, as DagsterInstance.launch_run records
+    it), its worker's "Started process for run (pid: N)" engine event, then RUN_START."""
+    from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+
+    run = create_run_for_test(instance, job_name="j", status=DagsterRunStatus.STARTED, tags=tags)
+    instance.report_dagster_event(
+        DagsterEvent(event_type_value=DagsterEventType.RUN_STARTING.value, job_name=run.job_name),
+        run_id=run.run_id)
+    instance.report_engine_event(f"Started process for run (pid: {worker_pid}).", run,
+                                 EngineEventData.in_process(worker_pid))
+    instance.report_dagster_event(
+        DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name),
+        run_id=run.run_id)
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.STARTED
+    return run
+
+
+def test_recover_judges_daemon_launched_runs_by_their_worker_not_inherited_owner_tags():
+    """A re-execution from the UI copies its parent's tags: a re-run of a `cli build` run carries
+    the csp/owner of a build that has long exited. Launched by the daemon, it is alive as long as
+    its worker is, and failed once its worker is gone."""
+    import socket
+
+    instance = DagsterInstance.ephemeral()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    inherited = {OWNER_TAG: f"{gone.pid}:1234", HOST_TAG: socket.gethostname(), "dagster/parent_run_id": "p"}
+    assert not owner_alive(inherited[OWNER_TAG])
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        running = _launched_run(instance, inherited, worker.pid)
+        dead_worker = _launched_run(instance, inherited, gone.pid)
+        untagged_running = _launched_run(instance, {}, worker.pid)
+        # a `cli build` run with the same dead owner (not launched: executed in-process) is failed
+        cli_run = create_run_for_test(instance, job_name="j", status=DagsterRunStatus.STARTED, tags=inherited)
+        recovered = {item.run_id: item for item in recover(instance)}
+        assert set(recovered) == {dead_worker.run_id, cli_run.run_id}
+        assert recovered[dead_worker.run_id].launched and not recovered[cli_run.run_id].launched
+        assert "whose run worker was killed" in recovered[dead_worker.run_id].summary()
+        status = {r.run_id: instance.get_run_by_id(r.run_id).status
+                  for r in (running, dead_worker, untagged_running, cli_run)}
+        assert status == {running.run_id: DagsterRunStatus.STARTED, dead_worker.run_id: DagsterRunStatus.FAILURE,
+                          untagged_running.run_id: DagsterRunStatus.STARTED, cli_run.run_id: DagsterRunStatus.FAILURE}
+        # the worker dies: the next recovery fails both of its runs
+        worker.kill()
+        worker.wait()
+        assert {item.run_id for item in recover(instance)} == {running.run_id, untagged_running.run_id}
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_reused_pid_is_not_the_run_worker():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)
+        assert worker_alive(child.pid, time.time())             # recorded after it started: the worker
+        assert not worker_alive(child.pid, time.time() - 600)   # recorded before it started: a reused pid
+    finally:
+        child.kill()
+        child.wait()
+    assert not worker_alive(child.pid, time.time())

@@ -418,3 +418,27 @@ def test_dagster_blocking_checks_gate_publication(warehouse, tmp_path):
     failure = next(e for e in alone.all_events if e.event_type_value == "STEP_FAILURE")
     assert "not publishing: mart_revenue_retention" in str(failure.step_failure_data.error)
     assert sha256(serving) == before
+
+
+def test_checks_planned_by_queued_runs_do_not_block_publication(warehouse, tmp_path):
+    """Runs waiting in the run queue (a sensor's catch-up, schedule + sensor) have PLANNED check
+    records from the moment they are created: they must not shadow the validation that the
+    publishing run relies on. The run's own unexecuted (PLANNED) checks still block."""
+    from dagster import AssetKey, DagsterInstance, Definitions, define_asset_job, materialize
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    from orchestration.checks.gx_checks import gx_check_key
+
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    assets = _dagster_assets(warehouse, serving, tmp_path / "gx_docs")
+    instance = DagsterInstance.ephemeral()
+    assert materialize(assets, instance=instance).success
+    # a run of everything is created (queued) and waits
+    job = Definitions(assets=assets, jobs=[define_asset_job("everything", selection="*")]).resolve_job_def("everything")
+    queued = instance.create_run_for_job(job)
+    check_key = gx_check_key(AssetKey(["marts", "mart_renewals"]))
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([check_key])[check_key]
+    assert (latest.status, latest.run_id) == (AssetCheckExecutionRecordStatus.PLANNED, queued.run_id)
+    # publishing now (the validated marts are unchanged) goes ahead
+    alone = materialize(assets, instance=instance, selection=[AssetKey("serving_marts")], raise_on_error=False)
+    assert alone.success, [str(e.step_failure_data.error) for e in alone.all_events if e.is_step_failure]

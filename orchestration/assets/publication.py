@@ -8,7 +8,7 @@ It depends on every published mart; the GX checks on the marts are blocking
 this asset when one fails. As a second gate, the asset itself refuses to publish unless the
 latest GX check execution of every validated mart succeeded and evaluated the mart's latest
 materialization (so publishing alone, after a failed or skipped validation, does not leak
-unvalidated data).
+unvalidated data). Checks merely planned by other runs (queued behind this one) do not count.
 """
 
 import os
@@ -42,16 +42,27 @@ def _resolve(value: PathSource, default: Callable[[], Path]) -> Path:
     return Path(value() if callable(value) else value)
 
 
+def _latest_validation(storage, check_key, run_id: str, scan: int = 50):
+    """The latest check execution record that says something about the mart: PLANNED records
+    of other runs are skipped. A run creates them when it is created, so every run waiting in
+    the run queue (a sensor's catch-up, the schedule and the sensor both asking) would otherwise
+    shadow the validation the publishing run has just done. A PLANNED record of this run (its
+    check did not execute) still counts, as do results of other runs."""
+    for rec in storage.get_asset_check_execution_history(check_key, limit=scan):
+        if rec.status == AssetCheckExecutionRecordStatus.PLANNED and rec.run_id != run_id:
+            continue
+        return rec
+    return None
+
+
 def _gate(context: AssetExecutionContext, mart_keys: Mapping[str, AssetKey]) -> list[str]:
     """Reasons not to publish (empty = all validated marts passed their latest check)."""
     gated = [m for m in validated_marts() if m in mart_keys]
     check_keys = {gx_check_key(mart_keys[m]): m for m in gated}
-    records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        list(check_keys)
-    )
+    storage = context.instance.event_log_storage
     problems = []
     for ck, mart in check_keys.items():
-        rec = records.get(ck)
+        rec = _latest_validation(storage, ck, context.run.run_id)
         if rec is None:
             problems.append(f"{mart}: never validated")
             continue
