@@ -4,7 +4,7 @@ One suite per mart. Each suite is built in code so that the SQL of the reconcili
 readable and reviewable; `python expectations/suites.py` prints them as GX suite JSON.
 README.md in this folder explains every expectation.
 
-Conventions the SQL relies on (see /work/shared/spec/metrics.md):
+Conventions the SQL relies on (see docs/metrics.md):
 - the warehouse has schema `marts` (the marts and fct_account_daily) and
   `intermediate.int_as_of_date(as_of_date)` with one row;
 - `mart` is the mart being validated (GX substitutes the table);

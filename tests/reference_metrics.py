@@ -1,4 +1,4 @@
-"""An independent, plain-Python implementation of the revenue metrics in metrics.md, read
+"""An independent, plain-Python implementation of the revenue metrics in docs/metrics.md, read
 straight from a landing zone (no SQL, no shared code with the pipeline). Used to check the
 dbt marts on generated landing zones."""
 from __future__ import annotations

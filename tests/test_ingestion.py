@@ -1,4 +1,4 @@
-"""Raw ingestion: every kind of dirt in sources.md gets its handling, loaded + rejected =
+"""Raw ingestion: every kind of dirt in docs/source_contract.md gets its handling, loaded + rejected =
 records in the drop, incomplete drops are not read, and re-loading a drop is idempotent."""
 import datetime as dt
 import gzip

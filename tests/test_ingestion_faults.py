@@ -1,4 +1,4 @@
-"""Faults in landing files beyond the sources.md dirt table, each with its exact handling:
+"""Faults in landing files beyond the docs/source_contract.md dirt table, each with its exact handling:
 padded ids, implausible timestamps, conflicting FX rates, invalid UTF-8 and zero-byte files."""
 import datetime as dt
 import gzip

@@ -1,4 +1,4 @@
-"""MRR movements: "had MRR" is read on month-end MRR (metrics.md), on a small hand-built landing
+"""MRR movements: "had MRR" is read on month-end MRR (docs/metrics.md), on a small hand-built landing
 zone of its own (tests/fixtures_revenue.py and its exact figures stay as they are).
 
 Accounts (usd monthly, as-of date 2024-05-15, the latest complete drop):

@@ -1,7 +1,7 @@
 """Write-audit-publish: GX suites on the marts gate the atomic publication of the serving DB.
 
 A small warehouse is built by hand (6 accounts, daily MRR 2024-01-01 .. 2025-03-10, marts
-computed from it per /work/shared/spec/metrics.md), so the suites are exercised on consistent
+computed from it per docs/metrics.md), so the suites are exercised on consistent
 data, then on corrupted copies.
 """
 from __future__ import annotations

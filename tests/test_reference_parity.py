@@ -1,4 +1,4 @@
-"""The marts against an independent plain-Python implementation of metrics.md, on a
+"""The marts against an independent plain-Python implementation of docs/metrics.md, on a
 generated landing zone with dirt (duplicates, invalid lines, late events, an incomplete drop)."""
 import datetime as dt
 

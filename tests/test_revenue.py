@@ -1,5 +1,5 @@
 """Revenue, retention and renewals on a hand-built landing zone (tests/fixtures_revenue.py),
-against figures worked out by hand from metrics.md."""
+against figures worked out by hand from docs/metrics.md."""
 from decimal import Decimal
 
 import pytest

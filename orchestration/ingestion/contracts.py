@@ -1,4 +1,4 @@
-"""The landing-zone contract (shared/spec/sources.md) as data: one place for every object's
+"""The landing-zone contract (docs/source_contract.md) as data: one place for every object's
 fields, their types, and how each lands in the raw layer.
 
 Each object maps to one raw table: a Parquet dataset at

@@ -7,7 +7,7 @@ or from Python::
     from orchestration.sample_data import generate
     summary = generate("data/landing", accounts=20, days=40, seed=7)
 
-Layout (shared/spec/sources.md): ``<out>/<source>/<YYYY-MM-DD>/<object>.<ext>`` with a
+Layout (docs/source_contract.md): ``<out>/<source>/<YYYY-MM-DD>/<object>.<ext>`` with a
 ``_SUCCESS`` marker in each complete drop, plus ``<out>/_generator.json`` (parameters,
 counts, dirt counts and per-account ground truth). Same arguments, same bytes.
 """

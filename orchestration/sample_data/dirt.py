@@ -1,4 +1,4 @@
-"""Deliberate dirt for the JSONL objects (see the dirt table in shared/spec/sources.md).
+"""Deliberate dirt for the JSONL objects (see the dirt table in docs/source_contract.md).
 
 All dirt is *additive* except ``unknown_column`` (an extra key on a real record): the clean
 business history is always complete, and each dirty record is either an exact duplicate or a

@@ -2,7 +2,7 @@
 -- MRR on the month's last day (on the as-of date for the current month). Also whether the
 -- account had month-end MRR > 0 in some earlier month (for new vs reactivation): "had MRR"
 -- is read on month-end MRR like every movement, so days paid inside a month that ended
--- at 0 do not count (metrics.md).
+-- at 0 do not count (docs/metrics.md).
 with
 
 daily as (

@@ -6,7 +6,7 @@
 -- Lifecycle stage (客户生命周期) per account and day, first match wins:
 --   churned     no MRR now, had MRR before
 --   trial       no MRR now and never had any (not yet a paying customer; an addition to
---               the six stages of metrics.md, which all assume a paying history)
+--               the six stages of docs/metrics.md, which all assume a paying history)
 --   handover    paying, no active user yet, within 30 days of first MRR
 --   onboarding  within 90 days of first MRR
 --   renewal     an annual renewal due within the next 90 days
