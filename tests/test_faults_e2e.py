@@ -125,9 +125,10 @@ def test_first_build_console_is_one_line_per_stage(site):
     assert {ln[1] for ln in loads} == {"billing.customers", "billing.fx_rates", "billing.invoices",
                                        "billing.subscription_events", "usage.users", "usage.events",
                                        "ticketing.organizations", "ticketing.tickets", "ticketing.nps_responses"}
-    assert all(ln[2] == str(len(BASE)) and ln[3] == "drops" for ln in loads if ln[1] != "billing.fx_rates")
+    # the generator's dirt leaves a source without a day now and then: at most one drop a day
+    assert all(ln[3] == "drops" and len(BASE) - 3 <= int(ln[2]) <= len(BASE) for ln in loads), loads
     events = next(ln for ln in loads if ln[1] == "usage.events")
-    raw_events = duckdb.sql(f"select count(*) from read_parquet('{site.data}/raw/usage/events/**/*.parquet')").fetchone()[0]
+    raw_events = duckdb.sql(f"select count(*) from read_parquet('{site.data}/raw/usage/events/**/*.parquet')").fetchall()[0][0]
     assert int(events[4].replace(",", "")) >= raw_events > 0   # records read >= rows kept
     dbt = next(ln for ln in lines if ln.startswith("  dbt "))
     assert " models and seeds built, " in dbt and " tests passed, 0 failed" in dbt
