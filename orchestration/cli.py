@@ -195,7 +195,7 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
     t_all = time.time()
     with full_log(log_path) as console:
         try:
-            code = _run_chunks(chunks, console, verbose=verbose, log_path=log_path)
+            code, run_id = _run_chunks(chunks, console, verbose=verbose, log_path=log_path)
         except Exception as e:  # noqa: BLE001 - the traceback goes to the log, one line here
             import traceback
 
@@ -207,10 +207,19 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
             return EXIT_FAILED
         if code != EXIT_OK:
             return code
-        console.line(f"Succeeded in {elapsed(t_all)}.")
-    from .pipeline_state import published
+        from .pipeline_state import published
 
-    pub = published()
+        pub = published()
+        if pub.run_id != run_id:
+            # Dagster skips a step whose inputs were never produced without failing the run
+            # (e.g. a dbt result lost from its log stream): a run that did not publish is no success
+            console.line(f"FAILED: run {run_id[:8]} ended without publishing: the step serving_marts did not "
+                         f"run. The serving database keeps the publication of run {(pub.run_id or 'none')[:8]}"
+                         f" (as of {pub.as_of or '-'}). See the log.")
+            if log_path:
+                console.line(f"Full log: {_rel(log_path)}")
+            return EXIT_FAILED
+        console.line(f"Succeeded in {elapsed(t_all)}.")
     _say(f"Published as of {pub.as_of}: {pub.tables} tables, {pub.rows:,} rows, for BI tools (read-only) at "
          f"{pub.where}",
          f"  raw layer (Parquet): {_rel(settings.raw_dir)}",
@@ -220,7 +229,8 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
     return EXIT_OK
 
 
-def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) -> int:
+def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) -> tuple[int, str]:
+    """Run each chunk; (exit code, id of the last run)."""
     from dagster._core.utils import make_new_run_id
 
     from .console import RunWatcher, elapsed
@@ -266,10 +276,10 @@ def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) ->
             console.line("Fix the cause (the log and `csp status` show the details), then run `csp build` again.")
             if log_path:
                 console.line(f"Full log: {_rel(log_path)}")
-            return EXIT_FAILED
+            return EXIT_FAILED, run_id
         if len(chunks) > 1:
             console.line(f"  run {i}/{len(chunks)} done in {elapsed(t0)}")
-    return EXIT_OK
+    return EXIT_OK, run_id
 
 
 def build(force: bool = False, verbose: bool = False) -> int:
