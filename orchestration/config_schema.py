@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")   # an SQL identifier, an environment variable
+_URL = re.compile(r"^https?://\S+$")
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(gt=0)]
@@ -39,6 +39,15 @@ class ConfigError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, validate_default=True)
+
+
+def _matching(rx: re.Pattern, what: str):
+    """A field validator: the value must match `rx` (`what` says what it must be)."""
+    def check(cls, v) -> str:
+        if not rx.match(str(v)):
+            raise ValueError(f"{v!r} is not {what}")
+        return str(v)
+    return classmethod(check)
 
 
 def _cron(value: str) -> str:
@@ -105,12 +114,8 @@ class Publication(_Section):
             raise ValueError(f"{v!r} is not a DuckDB version such as v1.0.0 (or `latest`)")
         return v
 
-    @field_validator("postgres_schema", "postgres_reader_role")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not _IDENT.match(str(v)):
-            raise ValueError(f"{v!r} is not a plain SQL identifier (letters, digits, _)")
-        return str(v)
+    _ident = field_validator("postgres_schema", "postgres_reader_role")(
+        _matching(_NAME, "a plain SQL identifier (letters, digits, _)"))
 
 
 Status = Literal["STOPPED", "RUNNING"]
@@ -180,19 +185,8 @@ class Alerts(_Section):
     dagster_ui_url: str = "http://127.0.0.1:3000"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10
 
-    @field_validator("webhook_env_var")
-    @classmethod
-    def _env(cls, v: str) -> str:
-        if not _ENV.match(str(v)):
-            raise ValueError(f"{v!r} is not an environment variable name")
-        return str(v)
-
-    @field_validator("dagster_ui_url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://\S+$", str(v)):
-            raise ValueError(f"{v!r} is not an http(s) URL")
-        return str(v)
+    _env = field_validator("webhook_env_var")(_matching(_NAME, "an environment variable name"))
+    _url = field_validator("dagster_ui_url")(_matching(_URL, "an http(s) URL"))
 
 
 class PipelineConfig(_Section):
