@@ -99,9 +99,9 @@ def _no_drops_message(settings) -> str:
     return msg
 
 
-def plan_build(force: bool = False, instance=None):
-    """(start, end, reasons) of what a plain build must run, or (None, None, message) when
-    there is nothing to do; raises CliError when it must refuse."""
+def plan_build(force: bool = False, instance=None) -> tuple[list[str], list[str]]:
+    """(the complete drops a plain build must run, reasons to print); no drops and the
+    "Up to date" message when there is nothing to do; raises CliError when it must refuse."""
     from .ingestion.load_state import pending_refresh, reject_blocks
     from .pipeline_state import last_run, pending_drops, published, redeliveries
     from .settings import get_settings
@@ -122,10 +122,10 @@ def plan_build(force: bool = False, instance=None):
                        + "; ".join(f"{obj} {d} ({why})" for obj, drops in changed.items()
                                    for d, why in drops.items()))
     if missing:
-        return missing[0], missing[-1], reasons
+        return [d for d in all_drops if missing[0] <= d <= missing[-1]], reasons
     newest = all_drops[-1]
     if not (force or changed or owed or pub.as_of != newest):
-        return None, None, [f"Up to date: all {len(all_drops)} complete drops ({all_drops[0]} .. {newest}) "
+        return [], [f"Up to date: all {len(all_drops)} complete drops ({all_drops[0]} .. {newest}) "
                             f"are loaded and published as of {pub.as_of} at {pub.where}."]
     blocks = reject_blocks(settings.raw_dir)
     if blocks and not (force or changed):
@@ -144,10 +144,10 @@ def plan_build(force: bool = False, instance=None):
             why += (f": the last build, run {run.run_id[:8]} at {run.started}, failed"
                     + (f" ({run.problems[0]})" if run.problems else ""))
         reasons.append(why + ". Building it again.")
-    return newest, newest, reasons
+    return [newest], reasons
 
 
-def validate_range(start: str, end: str | None) -> tuple[str, str, list[str]]:
+def validate_range(start: str, end: str | None) -> list[str]:
     """The complete drops of start..end, or a CliError before any run is created."""
     from .pipeline_state import pending_drops
     from .settings import get_settings
@@ -166,20 +166,18 @@ def validate_range(start: str, end: str | None) -> tuple[str, str, list[str]]:
     if not drops:
         raise CliError(f"No complete drop between {start} and {end} (complete drops: {all_drops[0]} .. "
                        f"{all_drops[-1]}, {len(all_drops)} of them).", EXIT_USAGE)
-    return drops[0], drops[-1], drops
+    return drops
 
 
-def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] = ()) -> int:
-    """Run the asset job over the complete drops start..end (in chunks), printing one line per
-    stage; the full log goes to <data dir>/logs/."""
+def run_build(drops: list[str], instance, *, verbose: bool = False, header: list[str] = ()) -> int:
+    """Run the asset job over the complete drops `drops` (consecutive, in chunks), printing one
+    line per stage; the full log goes to <data dir>/logs/."""
     from .console import elapsed, full_log, new_log_path
-    from .pipeline_state import pending_drops
     from .settings import get_settings
 
     settings = get_settings()
-    all_drops, _ = pending_drops()
-    drops = [d for d in all_drops if start <= d <= end]
-    chunks = drop_chunks(drops, settings.landing_dir, settings.max_landing_mb_per_run) or [[start, end]]
+    start, end = drops[0], drops[-1]
+    chunks = drop_chunks(drops, settings.landing_dir, settings.max_landing_mb_per_run)
     log_path = None if verbose else new_log_path(settings.data_dir / "logs")
     for line in header:
         _say(line)
@@ -195,7 +193,7 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
     t_all = time.time()
     with full_log(log_path) as console:
         try:
-            code, run_id = _run_chunks(chunks, console, verbose=verbose, log_path=log_path)
+            code, run_id = _run_chunks(chunks, instance, console, verbose=verbose, log_path=log_path)
         except Exception as e:  # noqa: BLE001 - the traceback goes to the log, one line here
             import traceback
 
@@ -229,7 +227,7 @@ def run_build(start: str, end: str, *, verbose: bool = False, header: list[str] 
     return EXIT_OK
 
 
-def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) -> tuple[int, str]:
+def _run_chunks(chunks: list[list[str]], instance, console, *, verbose: bool, log_path) -> tuple[int, str]:
     """Run each chunk; (exit code, id of the last run)."""
     from dagster._core.utils import make_new_run_id
 
@@ -239,15 +237,12 @@ def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) ->
 
     from dagster import AssetKey
 
-    from .assets.dbt import dbt_models
     from .definitions import defs
 
-    instance = _instance()
     owner_tags = claim_process()   # this process and its children own the runs below
     job = defs.resolve_implicit_global_asset_job_def()
     all_keys = list(job.asset_layer.executable_asset_keys)
     serving_key = AssetKey("serving_marts")   # orchestration/assets/publication.py
-    dbt_total = len(dbt_models.keys) + len(dbt_models.check_keys)
     progress = not verbose and console.out.isatty()
     for i, chunk in enumerate(chunks, 1):
         last = i == len(chunks)
@@ -255,7 +250,7 @@ def _run_chunks(chunks: list[list[str]], console, *, verbose: bool, log_path) ->
         console.line(f"Run {f'{i}/{len(chunks)} ' if len(chunks) > 1 else ''}{run_id}: "
                      f"drops {chunk[0]} .. {chunk[-1]}")
         t0 = time.time()
-        with RunWatcher(instance, run_id, console, dbt_total=dbt_total, progress=progress, publishes=last,
+        with RunWatcher(instance, run_id, console, progress=progress, publishes=last,
                         log_path=log_path):
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,
@@ -292,11 +287,11 @@ def build(force: bool = False, verbose: bool = False) -> int:
     # a build killed earlier left its run "started", its pool slot taken, maybe a child
     # running: end all that first, or this build would wait on the slot forever
     header = [f"Recovery: {item.summary()}." for item in recover(instance)]
-    start, end, reasons = plan_build(force, instance)
-    if start is None:
+    drops, reasons = plan_build(force, instance)
+    if not drops:
         _say(*header, *reasons)
         return EXIT_NOTHING
-    return run_build(start, end, verbose=verbose, header=header + reasons)
+    return run_build(drops, instance, verbose=verbose, header=header + reasons)
 
 
 def backfill(start: str, end: str | None = None, verbose: bool = False) -> int:
@@ -306,14 +301,15 @@ def backfill(start: str, end: str | None = None, verbose: bool = False) -> int:
 
     settings = get_settings()
     _require_landing(settings)
-    first, last, drops = validate_range(start, end)   # before anything is created
-    header = [f"Recovery: {item.summary()}." for item in recover(_instance())]
-    header.append(f"Backfill: loading the {len(drops)} complete drops {first} .. {last} again.")
+    drops = validate_range(start, end)   # before anything is created
+    instance = _instance()
+    header = [f"Recovery: {item.summary()}." for item in recover(instance)]
+    header.append(f"Backfill: loading the {len(drops)} complete drops {drops[0]} .. {drops[-1]} again.")
     changed = redeliveries()
     if changed:
         header.append("Re-delivered drops are read again too: " + "; ".join(
             f"{obj} {d}" for obj, ds in changed.items() for d in ds))
-    return run_build(first, last, verbose=verbose, header=header)
+    return run_build(drops, instance, verbose=verbose, header=header)
 
 
 def drop_chunks(drops: list[str], landing: Path, max_mb: float) -> list[list[str]]:

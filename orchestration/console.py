@@ -106,10 +106,11 @@ def _secs(s: float) -> str:
 class RunWatcher:
     """Follows one run's events in the instance (polling) and prints its stages."""
 
-    def __init__(self, instance, run_id: str, console: Console, *, dbt_total: int = 0,
-                 progress: bool = False, publishes: bool = True, log_path: Path | None = None):
+    def __init__(self, instance, run_id: str, console: Console, *, progress: bool = False,
+                 publishes: bool = True, log_path: Path | None = None):
+        """progress: a progress bar (on a terminal), which follows dbt's lines in `log_path`."""
         self.instance, self.run_id, self.console = instance, run_id, console
-        self.dbt_total, self.publishes = dbt_total, publishes
+        self.publishes = publishes
         self.cursor = None
         self.log_path, self.log_offset, self.dbt_done = log_path, 0, 0
         self.step_start: dict[str, float] = {}
@@ -194,7 +195,7 @@ class RunWatcher:
         if kind == "STEP_START":
             self.step_start[step] = ts
             if step == DBT_STEP:
-                self._describe("dbt build", total=self.dbt_total or None)
+                self._describe("dbt build")
                 if self.log_path is not None:   # dbt's lines start after this point
                     self.log_offset = self.log_path.stat().st_size
             else:
@@ -204,7 +205,6 @@ class RunWatcher:
             if step not in self.first_md:
                 self.first_md[step] = mat.metadata
             self.materialized[step].add(mat.asset_key)
-            self._advance(step)
         elif kind == "ASSET_CHECK_EVALUATION":
             ce = ev.event_specific_data
             sev = getattr(ce.severity, "value", "ERROR")
@@ -219,7 +219,6 @@ class RunWatcher:
             if outcome == "warned":
                 self.warnings.append(f"check {ce.check_name} on {ce.asset_key.to_user_string()}: "
                                      f"{ce.description or 'warning'}")
-            self._advance(step)
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             took = ts - self.step_start.get(step, ts)
             if kind == "STEP_FAILURE":
@@ -227,11 +226,6 @@ class RunWatcher:
 
                 self.failures[step] = (failure_reasons([ev]) or ["failed"])[0]
             self.step_line(step, took, failed=kind == "STEP_FAILURE")
-
-    def _advance(self, step):
-        if self._progress is not None and step == DBT_STEP and self.log_path is None:
-            done = len(self.materialized[step]) + sum(self.checks[step].values())
-            self._progress.update(self._task, completed=done)
 
     # -- lines -------------------------------------------------------------------------------
     def step_line(self, step: str, took: float, failed: bool):

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .ingestion.contracts import OBJECTS, SOURCES
 from .ingestion.landing import complete_drops, drop_problems
-from .ingestion.load_state import pending_refresh, reject_blocks
 from .ingestion.raw_store import loaded_drops, redelivered_drops
 from .settings import get_settings
 
@@ -180,11 +178,3 @@ def failure_reasons(events) -> list[str]:
         steps = [s for s in steps if "DagsterAssetCheckFailedError" not in s]
     return [" ".join(line.split())[:500] for line in checks + steps]
 
-
-def landing_exists() -> bool:
-    return Path(get_settings().landing_dir).is_dir()
-
-
-__all__ = ["pending_drops", "incomplete_drops", "redeliveries", "published", "Publication",
-           "last_run", "LastRun", "failure_reasons", "pending_refresh", "reject_blocks",
-           "landing_exists"]
