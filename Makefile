@@ -36,13 +36,13 @@ $(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
 ## run: create the environment, make the sample landing zone if there is none, build everything
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	@if [ -z "$$(ls -A $(LANDING) 2>/dev/null)" ]; then \
-		$(PY) -m orchestration.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING); \
+		$(PY) -m orchestration.lib.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING); \
 	else echo "landing zone $(LANDING) already has drops: not regenerating"; fi
 	CSP_LANDING_DIR=$(LANDING) $(VENV)/bin/csp build || [ $$? -eq 1 ]   # 1 = nothing to do (up to date)
 
 ## sample: (re)generate the sample landing zone
 sample: $(STAMP)
-	$(PY) -m orchestration.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING)
+	$(PY) -m orchestration.lib.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING)
 
 ## test: the test suite (slow end-to-end tests included; `make test-quick` skips them)
 test: $(STAMP)

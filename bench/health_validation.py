@@ -1,6 +1,6 @@
 """Plausibility of the customer-health scores on generated sample data.
 
-    python -m orchestration.sample_data --accounts 200 --days 400 --out /tmp/hs/landing --quiet
+    python -m orchestration.lib.sample_data --accounts 200 --days 400 --out /tmp/hs/landing --quiet
     python bench/health_validation.py --landing /tmp/hs/landing --work /tmp/hs      # ingest + dbt build
     python bench/health_validation.py --landing /tmp/hs/landing --work /tmp/hs --no-build
 

@@ -54,10 +54,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from orchestration.lib.ingestion.contracts import SOURCES  # noqa: E402
+
 PY = sys.executable
 RESULTS_DIR = ROOT / "bench" / "results"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
-SOURCES = ("billing", "usage", "ticketing")
 SEED = 7
 
 # days = D, the history of the full build; the landing zone holds D+2 complete drops.
@@ -164,7 +166,7 @@ def generate(p: dict, work: Path) -> dict:
         log(f"landing zone {all_dir} already generated ({info.get('usage_events_total') or 0:,} events): reused")
         return info
     log(f"generating {all_dir}: {p['accounts']} accounts x {want['complete_drops']} drops ...")
-    cmd = [PY, "-m", "orchestration.sample_data", "--accounts", str(p["accounts"]),
+    cmd = [PY, "-m", "orchestration.lib.sample_data", "--accounts", str(p["accounts"]),
            "--days", str(want["complete_drops"]), "--seed", str(SEED), "--out", str(all_dir),
            "--start-date", p["start_date"], "--events-per-user-day", str(p["events_per_user_day"]),
            "--quiet"]
@@ -378,7 +380,7 @@ def run_details(work: Path, text: str) -> dict:
     return out
 
 
-PREPARE = "from orchestration.dbt_project import get_dbt_project; get_dbt_project()"
+PREPARE = "from orchestration.defs.dbt_project import get_dbt_project; get_dbt_project()"
 
 
 def build(label: str, work: Path, env: dict) -> dict:

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-compare", action="store_true", help="skip the mart comparison")
     a = p.parse_args(argv)
 
-    from orchestration.engines import spark as spark_engine
+    from orchestration.lib.engines import spark as spark_engine
 
     missing = spark_engine.missing_requirements()
     if missing:
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
             data = f"landing {landing}"
         else:
             landing = work / "landing"
-            subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", str(a.accounts),
+            subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", str(a.accounts),
                             "--days", str(a.days), "--seed", str(a.seed), "--out", str(landing), "--quiet"],
                            check=True, cwd=ROOT)
             data = f"sample {a.accounts} accounts x {a.days} days (seed {a.seed})"

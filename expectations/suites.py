@@ -13,7 +13,7 @@ Conventions the SQL relies on (see docs/metrics.md):
 - money compares to the cent (|difference| > 0.005 fails), rates to 0.0005 (they may be
   rounded to 4 decimals).
 
-This module is loaded by path (orchestration/publication.py), it is not a package.
+This module is loaded by path (orchestration/lib/validation.py, `load_suites_module`), it is not a package.
 """
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
 """Dagster entry point: assets, checks, jobs, schedules and sensors (wired in orchestration/)."""
 from dagster import Definitions, in_process_executor
 
-from .assets.dbt import dbt_models, dbt_resource, mart_key
-from .assets.ingestion import ingestion_assets, rejects_spec
-from .assets.publication import build_publication_asset
-from .checks.freshness_checks import freshness_checks
-from .checks.gx_checks import build_gx_checks
-from .checks.ingestion_checks import unmatched_checks
-from .dbt_project import publication_source_path
-from .jobs import jobs
-from .publication_targets import PUBLISHED_MARTS
-from .schedules import schedules
-from .sensors import sensors
+from orchestration.defs.assets.dbt import dbt_models, dbt_resource, mart_key
+from orchestration.defs.assets.ingestion import ingestion_assets, rejects_spec
+from orchestration.defs.assets.serving import build_publication_asset
+from orchestration.defs.checks.freshness import freshness_checks
+from orchestration.defs.checks.gx import build_gx_checks
+from orchestration.defs.checks.unmatched import unmatched_checks
+from orchestration.lib.engines import publication_source_path
+from orchestration.defs.jobs import jobs
+from orchestration.lib.serving import PUBLISHED_MARTS
+from orchestration.defs.schedules import schedules
+from orchestration.defs.sensors import sensors
 
 # the engine's marts: the warehouse file on DuckDB, the exported marts on Spark (docs/scaling_out.md)
 gx_checks = build_gx_checks(mart_key, warehouse_path=publication_source_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.ingestion.contracts import OBJECTS
+from orchestration.lib.ingestion.contracts import OBJECTS
 
 EVENT_SCHEMA = pa.schema([
     ("message_id", pa.string()), ("account_id", pa.string()), ("user_id", pa.string()),

@@ -6,11 +6,11 @@ a re-export."""
 from dagster import Definitions
 
 from orchestration import definitions as _base
-from orchestration.assets.dbt import dbt_models, dbt_resource, mart_key
-from orchestration.checks.freshness_checks import freshness_checks
-from orchestration.jobs import jobs
-from orchestration.schedules import schedules
-from orchestration.sensors import sensors
+from orchestration.defs.assets.dbt import dbt_models, dbt_resource, mart_key
+from orchestration.defs.checks.freshness import freshness_checks
+from orchestration.defs.jobs import jobs
+from orchestration.defs.schedules import schedules
+from orchestration.defs.sensors import sensors
 
 _graph = _base.defs.resolve_asset_graph()
 _keys = {k.to_user_string() for k in _graph.get_all_asset_keys()}
@@ -19,11 +19,11 @@ _job_names = {j.name for j in (_base.defs.jobs or [])}
 if "serving_marts" in _keys and "daily_refresh_job" in _job_names:
     defs = _base.defs
 else:
-    from orchestration.assets.ingestion import ingestion_assets
-    from orchestration.assets.publication import build_publication_asset
-    from orchestration.checks.gx_checks import build_gx_checks
-    from orchestration.checks.ingestion_checks import unmatched_checks
-    from orchestration.publication import validated_marts
+    from orchestration.defs.assets.ingestion import ingestion_assets
+    from orchestration.defs.assets.serving import build_publication_asset
+    from orchestration.defs.checks.gx import build_gx_checks
+    from orchestration.defs.checks.unmatched import unmatched_checks
+    from orchestration.lib.validation import validated_marts
 
     marts = {m: mart_key(m) for m in validated_marts()}
     # also publish dim_accounts / fct_account_daily (not validated, but part of the serving DB)

@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orchestration.backfill import backfill, run_partition  # noqa: E402
+from orchestration.cli.backfill import backfill, run_partition  # noqa: E402
 
 if __name__ == "__main__":
     mode = sys.argv[1]

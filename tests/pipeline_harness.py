@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingestion.contracts import OBJECTS
-from orchestration.ingestion.landing import list_drops
-from orchestration.ingestion.raw_store import load_drop
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.lib.ingestion.contracts import OBJECTS
+from orchestration.lib.ingestion.landing import list_drops
+from orchestration.lib.ingestion.raw_store import load_drop
+from orchestration.lib.settings import DBT_PROJECT_DIR
 
 DBT = str(Path(sys.executable).parent / "dbt")
 

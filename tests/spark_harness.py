@@ -1,6 +1,6 @@
 """Build a landing zone's raw layer on local Spark (the `spark` dbt target), beside the DuckDB
 harness (pipeline_harness.Pipeline): same raw layer, same dbt project, another engine. The
-marts the build exports are loaded into a DuckDB file (orchestration/engines/spark.py), which
+marts the build exports are loaded into a DuckDB file (orchestration/lib/engines/spark.py), which
 `query` reads, so results compare with the DuckDB warehouse table by table."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 
-from orchestration.engines import spark as spark_engine
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.lib.engines import spark as spark_engine
+from orchestration.lib.settings import DBT_PROJECT_DIR
 from pipeline_harness import DBT, WarehouseReader
 
 

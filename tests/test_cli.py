@@ -1,4 +1,4 @@
-"""The operator's command line (orchestration/cli.py, the `csp` script) as an operator meets
+"""The operator's command line (orchestration/cli/main.py, the `csp` script) as an operator meets
 it: configuration and argument errors stop before anything runs (one line naming the key or
 the argument, a distinct exit code, no run in the Dagster history); a missing landing folder
 is not an empty one; a build whose GX gate fails says which check and why in its last lines,
@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_NOTHING, EXIT_FAILED, EXIT_USAGE, EXIT_NOINPUT, EXIT_CONFIG = 1, 2, 64, 66, 78
@@ -44,7 +43,7 @@ def runs_in(home: Path) -> int:
 @pytest.fixture(scope="module")
 def tiny_landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cli_landing") / "landing"
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "6", "--days", "4",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "6", "--days", "4",
                     "--seed", "3", "--dirt-rate", "0", "--late-rate", "0", "--out", str(out), "--quiet"],
                    cwd=ROOT, check=True)
     return out

@@ -110,11 +110,11 @@ def _worker_pid(instance, run_id: str) -> int | None:
 def test_daemon_runs_the_sensor_and_fails_a_killed_run(tmp_path):
     from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
-    from orchestration.publication_targets import PUBLISHED_MARTS
+    from orchestration.lib.serving import PUBLISHED_MARTS
 
     # a tiny landing zone of three drops; the third is held back until step 2
     landing, held = tmp_path / "landing", tmp_path / "held"
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "12", "--days", "3",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "12", "--days", "3",
                     "--seed", "3", "--dirt-rate", "0", "--out", str(landing), "--quiet"],
                    cwd=ROOT, check=True)
     sources = sorted(p.name for p in landing.iterdir() if p.is_dir())

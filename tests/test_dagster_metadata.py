@@ -15,7 +15,7 @@ import pytest
 import yaml
 from dagster import AssetCheckResult, AssetKey, MetadataValue, Output
 
-from orchestration.assets.dbt_metadata import COLUMN_SCHEMA, ROW_COUNT, check_description, with_warehouse_metadata
+from orchestration.defs.assets.dbt_metadata import COLUMN_SCHEMA, ROW_COUNT, check_description, with_warehouse_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -100,7 +100,7 @@ def test_every_dbt_test_check_has_a_description(defs, repo_snap):
 def _manifest() -> dict:
     import json
 
-    from orchestration.dbt_project import get_dbt_project
+    from orchestration.defs.dbt_project import get_dbt_project
 
     return json.loads(get_dbt_project().manifest_path.read_text())
 
@@ -226,7 +226,7 @@ def site(tmp_path_factory):
     shutil.copy(ROOT / "config" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "DAGSTER_HOME": str(home), "CSP_LANDING_DIR": str(landing), "CSP_DATA_DIR": str(data),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false"}
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "20", "--days", str(len(DATES)),
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "20", "--days", str(len(DATES)),
                     "--seed", "5", "--dirt-rate", "0", "--out", str(landing), "--quiet"], cwd=ROOT, env=env, check=True)
     run = subprocess.run([sys.executable, RUNNER, "backfill", DATES[0], DATES[-1]], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=900)

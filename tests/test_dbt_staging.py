@@ -1,6 +1,6 @@
 """dbt staging layer against a tiny hand-made raw layer.
 
-Builds Parquet files in the raw-layer layout (schema from orchestration/ingestion/contracts.py)
+Builds Parquet files in the raw-layer layout (schema from orchestration/lib/ingestion/contracts.py)
 in a tmp dir, runs `dbt seed` + `dbt build --select staging` into a tmp DuckDB, and checks the
 de-duplication rules of each staging model exactly.
 """
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingestion.contracts import META_COLUMNS, OBJECTS
+from orchestration.lib.ingestion.contracts import META_COLUMNS, OBJECTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

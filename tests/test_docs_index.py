@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from orchestration.publication_targets import PUBLISHED_MARTS
+from orchestration.lib.serving import PUBLISHED_MARTS
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

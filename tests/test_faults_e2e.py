@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 def full_landing(tmp_path_factory) -> Path:
     """Every drop of a small generated landing zone, with the generator's dirt and late events."""
     out = tmp_path_factory.mktemp("faults_landing") / "landing"
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "24", "--days",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "24", "--days",
                     str(DAYS), "--seed", "5", "--out", str(out), "--quiet"], cwd=ROOT, check=True)
     return out
 

@@ -1,5 +1,5 @@
 """GX Data Docs open offline, from file://: no page loads a remote script, stylesheet, font or
-image (orchestration/gx_docs.py rewrites them to the vendored copies in
+image (orchestration/lib/gx_docs.py rewrites them to the vendored copies in
 orchestration/static/gx_docs/vendor/), every local asset exists, and headless Chromium with the
 network blocked renders the JavaScript-built tables and the font-awesome pass/fail icons.
 Screenshots go to artifacts/gx_docs/ (not committed, like artifacts/ui/)."""
@@ -22,9 +22,9 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from orchestration import gx_docs  # noqa: E402
-from orchestration.checks.gx_checks import outcome_metadata  # noqa: E402
-from orchestration.publication import validate_marts  # noqa: E402
+from orchestration.lib import gx_docs  # noqa: E402
+from orchestration.defs.checks.gx import outcome_metadata  # noqa: E402
+from orchestration.lib.validation import validate_marts  # noqa: E402
 from test_publication import CORRUPTIONS, build_warehouse, corrupt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

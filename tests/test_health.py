@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import fixtures_health
-from orchestration.health_config import HealthConfigError, validate_health_config
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.lib.health_config import HealthConfigError, validate_health_config
+from orchestration.lib.settings import DBT_PROJECT_DIR
 from pipeline_harness import DBT, Pipeline
 
 AS_OF = fixtures_health.AS_OF

@@ -3,7 +3,6 @@ records in the drop, incomplete drops are not read, and re-loading a drop is ide
 import datetime as dt
 import gzip
 import json
-import os
 
 import duckdb
 import pyarrow.parquet as pq
@@ -11,9 +10,9 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from landing_builder import Landing, customer, item, sub_event, unix, utc
-from orchestration.ingestion.contracts import OBJECTS, get_object
-from orchestration.ingestion.landing import list_drops, missing_days
-from orchestration.ingestion.raw_store import latest_loaded_drop, load_drop, partition_path, rejects_path
+from orchestration.lib.ingestion.contracts import OBJECTS, get_object
+from orchestration.lib.ingestion.landing import list_drops
+from orchestration.lib.ingestion.raw_store import latest_loaded_drop, load_drop, partition_path, rejects_path
 
 DROP = "2024-03-02"
 
@@ -202,14 +201,13 @@ def test_latest_loaded_drop_is_the_newest_drop_with_rows(tmp_path):
 def test_incomplete_drop_is_not_listed(landing):
     complete, incomplete = list_drops(landing, "billing")
     assert complete == [DROP] and incomplete == ["2024-03-03"]
-    assert missing_days(["2024-03-01", "2024-03-04"]) == ["2024-03-02", "2024-03-03"]
 
 
 def test_dagster_assets_report_counts_and_checks(landing, tmp_path, monkeypatch):
     monkeypatch.setenv("CSP_LANDING_DIR", str(landing))
     monkeypatch.setenv("CSP_DATA_DIR", str(tmp_path / "data"))
-    from orchestration.assets.ingestion import ingestion_assets
-    from orchestration.checks.ingestion_checks import unmatched_checks
+    from orchestration.defs.assets.ingestion import ingestion_assets
+    from orchestration.defs.checks.unmatched import unmatched_checks
 
     instance = DagsterInstance.ephemeral()
     result = materialize([*ingestion_assets, *unmatched_checks], instance=instance,
@@ -232,7 +230,7 @@ def test_dagster_assets_report_counts_and_checks(landing, tmp_path, monkeypatch)
 def test_a_single_missing_drop_fails_with_a_clear_error(landing, tmp_path, monkeypatch):
     monkeypatch.setenv("CSP_LANDING_DIR", str(landing))
     monkeypatch.setenv("CSP_DATA_DIR", str(tmp_path / "data"))
-    from orchestration.assets.ingestion import ingestion_assets
+    from orchestration.defs.assets.ingestion import ingestion_assets
 
     customers = next(a for a in ingestion_assets if a.key == AssetKey(["raw", "billing", "customers"]))
     result = materialize([customers], partition_key="2024-03-03", raise_on_error=False,

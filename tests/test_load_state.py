@@ -10,10 +10,10 @@ from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.test_utils import create_run_for_test
 
 from landing_builder import Landing, customer
-from orchestration.checks.freshness_checks import evaluate_source
-from orchestration.ingestion.contracts import get_object
-from orchestration.ingestion.landing import drop_problems, list_drops
-from orchestration.ingestion.load_state import (
+from orchestration.defs.checks.freshness import evaluate_source
+from orchestration.lib.ingestion.contracts import get_object
+from orchestration.lib.ingestion.landing import drop_problems, list_drops
+from orchestration.lib.ingestion.load_state import (
     clear_refresh,
     note_loaded,
     pending_refresh,
@@ -21,8 +21,8 @@ from orchestration.ingestion.load_state import (
     reject_blocks,
     window_start,
 )
-from orchestration.ingestion.raw_store import load_drop, loaded_drops, read_manifest, redelivered_drops
-from orchestration.recovery import (
+from orchestration.lib.ingestion.raw_store import load_drop, loaded_drops, read_manifest, redelivered_drops
+from orchestration.runs.recovery import (
     HOST_TAG,
     OWNER_TAG,
     claim_process,
@@ -117,7 +117,7 @@ def test_recover_fails_runs_whose_owner_is_gone_and_ends_their_children(tmp_path
     instance = DagsterInstance.ephemeral()
     # a "build" process that started a child carrying its owner token, then was killed
     script = ("import os, subprocess, sys, time\n"
-              "from orchestration.recovery import claim_process\n"
+              "from orchestration.runs.recovery import claim_process\n"
               "print(claim_process()['csp/owner'], flush=True)\n"
               "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
               "time.sleep(120)\n")

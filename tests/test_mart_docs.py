@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 import fixtures_health
-from orchestration.mart_docs import mart_descriptions
-from orchestration.publication import publish
-from orchestration.publication_targets import PUBLISHED_MARTS
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.lib.serving.mart_docs import mart_descriptions
+from orchestration.lib.serving.duckdb_file import publish
+from orchestration.lib.serving import PUBLISHED_MARTS
+from orchestration.lib.settings import DBT_PROJECT_DIR
 from pipeline_harness import Pipeline
 
 REPO = DBT_PROJECT_DIR.parent

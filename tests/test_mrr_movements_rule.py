@@ -163,7 +163,7 @@ def test_reference_implementation_agrees(built):
 
 
 def test_gx_suite_holds(built, tmp_path):
-    from orchestration.publication import validate_marts
+    from orchestration.lib.validation import validate_marts
 
     outcome = validate_marts(built.warehouse, tmp_path / "docs", "mrr-rule", marts=["fct_mrr_movements"])
     assert outcome["fct_mrr_movements"].success, outcome["fct_mrr_movements"]

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ops_landing") / "landing"
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "20", "--days",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "20", "--days",
                     str(len(DATES)), "--seed", "11", "--dirt-rate", "0", "--out", str(out), "--quiet"],
                    cwd=ROOT, check=True)
     return out

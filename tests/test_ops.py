@@ -12,7 +12,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    DagsterInstance,
     DagsterRunStatus,
     Definitions,
     Failure,
@@ -26,29 +25,21 @@ from dagster import (
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from landing_builder import Landing
-from orchestration.checks.freshness_checks import (
-    CHECK_NAME,
-    assert_fresh,
-    evaluate_source,
-    expected_drop_date,
-    freshness_checks,
-)
-from orchestration.jobs import daily_refresh_job, freshness_checks_job
-from orchestration.ops_settings import SOURCES, alert_settings, schedule_settings
-from orchestration.schedules import daily_refresh_schedule
-from orchestration.sensors import (
-    check_failure_alert_sensor,
-    new_drop_sensor,
-    reap_orphaned_runs,
-    run_failure_alert_sensor,
-)
+from orchestration.defs.checks.freshness import CHECK_NAME, assert_fresh, freshness_checks
+from orchestration.defs.jobs import daily_refresh_job, freshness_checks_job
+from orchestration.defs.schedules import daily_refresh_schedule
+from orchestration.defs.sensors import check_failure_alert_sensor, new_drop_sensor, run_failure_alert_sensor
+from orchestration.lib.freshness import evaluate_source, expected_drop_date
+from orchestration.lib.ingestion.contracts import SOURCES
+from orchestration.lib.settings import get_settings
+from orchestration.runs.recovery import reap_orphaned_runs
 
 UTC = dt.timezone.utc
 
-from orchestration.assets.ingestion import ingestion_assets  # noqa: E402
-from orchestration.jobs import jobs  # noqa: E402
-from orchestration.schedules import schedules  # noqa: E402
-from orchestration.sensors import sensors  # noqa: E402
+from orchestration.defs.assets.ingestion import ingestion_assets  # noqa: E402
+from orchestration.defs.jobs import jobs  # noqa: E402
+from orchestration.defs.schedules import schedules  # noqa: E402
+from orchestration.defs.sensors import sensors  # noqa: E402
 
 DEFS = Definitions(assets=ingestion_assets, asset_checks=freshness_checks, jobs=jobs,
                    schedules=schedules, sensors=sensors)
@@ -93,7 +84,7 @@ def instance():
 # Schedule
 # ---------------------------------------------------------------------------------------------
 def test_schedule_comes_from_config():
-    s = schedule_settings()
+    s = get_settings().schedule
     assert daily_refresh_schedule.cron_schedule == s.cron == "30 6 * * *"
     assert daily_refresh_schedule.execution_timezone == s.timezone == "UTC"
     assert daily_refresh_schedule.job_name == daily_refresh_job.name
@@ -239,7 +230,7 @@ def webhook(monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    monkeypatch.setenv(alert_settings().webhook_env_var, url)
+    monkeypatch.setenv(get_settings().alerts.webhook_env_var, url)
     try:
         yield _Hook.received
     finally:
@@ -276,7 +267,7 @@ def test_run_failure_posts_slack_json(webhook, instance):
     assert posted["path"] == "/hook" and posted["ctype"] == "application/json"
     msg = posted["json"]
     assert set(msg) >= {"text", "blocks"}
-    run_url = f"{alert_settings().dagster_ui_url}/runs/{run_id}"
+    run_url = f"{get_settings().alerts.dagster_ui_url}/runs/{run_id}"
     assert "marts/boom" in msg["text"] and "kaboom: the warehouse is on fire" in msg["text"]
     assert run_url in msg["text"]
     blocks = json.dumps(msg["blocks"])
@@ -297,17 +288,17 @@ def test_check_failure_posts_once(webhook, instance):
 
 
 def test_no_url_no_alert_no_error(monkeypatch, instance):
-    monkeypatch.delenv(alert_settings().webhook_env_var, raising=False)
+    monkeypatch.delenv(get_settings().alerts.webhook_env_var, raising=False)
     _Hook.received = []
     ctx, _ = _failed_run_context(instance)
     run_failure_alert_sensor(ctx)  # no exception
     assert _Hook.received == []
-    from orchestration.alerts import post_alert
+    from orchestration.lib.alerts import post_alert
     assert post_alert({"text": "x"}) is False
 
 
 def test_unreachable_webhook_does_not_raise(monkeypatch, instance):
-    monkeypatch.setenv(alert_settings().webhook_env_var, "http://127.0.0.1:9/nowhere")
+    monkeypatch.setenv(get_settings().alerts.webhook_env_var, "http://127.0.0.1:9/nowhere")
     ctx, _ = _failed_run_context(instance)
     run_failure_alert_sensor(ctx)  # logged, not raised
 
@@ -354,7 +345,7 @@ def test_every_asset_has_description_owner_group_and_kinds():
 
 
 def test_drop_chunks_bound_landing_data_per_run(tmp_path):
-    from orchestration.cli import drop_chunks
+    from orchestration.lib.drop_planning import drop_chunks
 
     sizes = {"2024-01-01": 400, "2024-01-02": 300, "2024-01-03": 500, "2024-01-04": 2000, "2024-01-05": 100}
     for d, n in sizes.items():

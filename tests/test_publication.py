@@ -21,7 +21,8 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from orchestration.publication import publish, validate_marts  # noqa: E402
+from orchestration.lib.serving.duckdb_file import publish  # noqa: E402
+from orchestration.lib.validation import validate_marts  # noqa: E402
 
 AS_OF = "2025-03-10"
 MART_NAMES = ["mart_renewals", "mart_renewal_rates", "mart_revenue_retention", "fct_mrr_movements"]
@@ -351,8 +352,8 @@ def test_reader_never_sees_errors_or_half_published_state(base_warehouse, tmp_pa
 def _dagster_assets(warehouse: Path, serving: Path, docs: Path):
     from dagster import AssetKey, MaterializeResult, asset
 
-    from orchestration.assets.publication import build_publication_asset
-    from orchestration.checks.gx_checks import build_gx_checks
+    from orchestration.defs.assets.serving import build_publication_asset
+    from orchestration.defs.checks.gx import build_gx_checks
 
     def key_for(name: str) -> AssetKey:
         return AssetKey(["marts", name])
@@ -427,7 +428,7 @@ def test_checks_planned_by_queued_runs_do_not_block_publication(warehouse, tmp_p
     from dagster import AssetKey, DagsterInstance, Definitions, define_asset_job, materialize
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-    from orchestration.checks.gx_checks import gx_check_key
+    from orchestration.defs.checks.gx import gx_check_key
 
     serving = tmp_path / "serving" / "analytics.duckdb"
     assets = _dagster_assets(warehouse, serving, tmp_path / "gx_docs")

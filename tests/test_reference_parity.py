@@ -1,10 +1,9 @@
 """The marts against an independent plain-Python implementation of docs/metrics.md, on a
 generated landing zone with dirt (duplicates, invalid lines, late events, an incomplete drop)."""
-import datetime as dt
 
 import pytest
 
-from orchestration.sample_data import generate
+from orchestration.lib.sample_data import generate
 from pipeline_harness import Pipeline
 from reference_metrics import Reference
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,
                                 reason="only an installed pyspark (the spark extra) ends such processes")
 
-IMPORTS = ("import orchestration.checks.gx_checks, orchestration.publication\n"
+IMPORTS = ("import orchestration.defs.checks.gx, orchestration.lib.validation\n"
            "import great_expectations.compatibility.pyspark\n")
 
 

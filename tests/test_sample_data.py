@@ -1,11 +1,10 @@
-"""Tests for the sample landing-zone generator (orchestration.sample_data), on tiny sizes."""
+"""Tests for the sample landing-zone generator (orchestration.lib.sample_data), on tiny sizes."""
 from __future__ import annotations
 
 import csv
 import gzip
 import hashlib
 import json
-import os
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingestion.contracts import OBJECTS as CONTRACT_OBJECTS, get_object
-from orchestration.sample_data import OBJECTS, SOURCES, generate
-from orchestration.sample_data.dirt import REJECTED_KINDS
+from orchestration.lib.ingestion.contracts import OBJECTS as CONTRACT_OBJECTS
+from orchestration.lib.sample_data import OBJECTS, SOURCES, generate
+from orchestration.lib.sample_data.dirt import REJECTED_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CURRENCIES = {r["currency"] for r in csv.DictReader(open(ROOT / "dbt_project" / "seeds" / "currencies.csv"))}
@@ -341,7 +340,7 @@ def test_gzip_option(tmp_path):
 
 
 def test_cli(tmp_path):
-    from orchestration.sample_data.__main__ import main
+    from orchestration.lib.sample_data.__main__ import main
     assert main(["--accounts", "3", "--days", "5", "--out", str(tmp_path / "cli"), "--quiet"]) == 0
     assert (tmp_path / "cli" / "_generator.json").exists()
     assert (tmp_path / "cli" / "usage" / "2024-01-05" / "_SUCCESS").exists()

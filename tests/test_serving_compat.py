@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publication import publish
-from orchestration.settings import get_settings
+from orchestration.lib.serving.duckdb_file import publish
+from orchestration.lib.settings import get_settings
 from test_publication import PUBLISHED, build_warehouse
 
 README = Path(__file__).resolve().parent.parent / "README.md"

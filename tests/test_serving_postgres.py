@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publication import publish
-from orchestration.settings import get_settings
+from orchestration.lib.serving.duckdb_file import publish
+from orchestration.lib.settings import get_settings
 from test_publication import PUBLISHED, build_warehouse
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install -e '.[dev]')")
@@ -188,7 +188,7 @@ def test_target_setting_defaults_to_duckdb_and_env_overrides(monkeypatch):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.postgres
 def test_publish_equals_the_duckdb_serving_file(dsn, base_warehouse, tmp_path):
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     t0 = time.perf_counter()
     info = publish_postgres(base_warehouse, TABLES, run_id="run-pg-1", dsn=dsn)
@@ -233,8 +233,8 @@ def test_publish_equals_the_duckdb_serving_file(dsn, base_warehouse, tmp_path):
 @pytest.mark.postgres
 def test_failed_publish_leaves_published_schema_untouched(dsn, base_warehouse, small_warehouse,
                                                           tmp_path, monkeypatch):
-    from orchestration import serving_postgres
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving import postgres as serving_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     publish_postgres(base_warehouse, TABLES, run_id="good-run", dsn=dsn)
 
@@ -291,7 +291,7 @@ def test_failed_publish_leaves_published_schema_untouched(dsn, base_warehouse, s
 
 @pytest.mark.postgres
 def test_readers_see_whole_publications_and_follow_swaps(dsn, base_warehouse, small_warehouse):
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     publish_postgres(base_warehouse, TABLES, run_id="pub-0", dsn=dsn)
     long_lived = psycopg.connect(dsn, autocommit=True)
@@ -346,7 +346,7 @@ def test_readers_see_whole_publications_and_follow_swaps(dsn, base_warehouse, sm
 
 @pytest.mark.postgres
 def test_comments_grants_and_reader_role(dsn, base_warehouse):
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     comments = {
         "dim_accounts": ("One row per account.", {"segment": "smb or enterprise",
@@ -398,7 +398,7 @@ def test_connection_from_environment_and_foreign_schema_refused(dsn, base_wareho
                                                                  monkeypatch):
     from psycopg.conninfo import conninfo_to_dict
 
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     for var in ("CSP_POSTGRES_DSN", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD"):
         monkeypatch.delenv(var, raising=False)
@@ -429,7 +429,7 @@ def test_connection_from_environment_and_foreign_schema_refused(dsn, base_wareho
 def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_path, monkeypatch):
     from dagster import AssetKey, DagsterInstance, materialize
 
-    from orchestration.dbt_project import get_dbt_project
+    from orchestration.defs.dbt_project import get_dbt_project
 
     get_dbt_project()   # the manifest whose descriptions become comments
 
@@ -460,7 +460,7 @@ def test_readme_setup_publisher_without_superuser(dsn, base_warehouse):
     then a publication by the unprivileged publisher and a read by the BI login."""
     import re
 
-    from orchestration.serving_postgres import publish_postgres
+    from orchestration.lib.serving.postgres import publish_postgres
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("## Serving to PostgreSQL")

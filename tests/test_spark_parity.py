@@ -5,7 +5,7 @@ Then the publication gate runs on the Spark build: the GX suites validate the ex
 marts and they are published to a serving DuckDB file.
 
 Data: the hand-built revenue fixture (tests/fixtures_revenue.py) and a small generated sample
-(orchestration.sample_data, 60 accounts x 120 days). One ingestion per landing zone: both
+(orchestration.lib.sample_data, 60 accounts x 120 days). One ingestion per landing zone: both
 engines read the same Parquet raw layer.
 
 Marked `spark` and `slow` (a few minutes: each Spark build is ~250 dbt nodes on one local
@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.engines import spark as spark_engine
-from orchestration.publication_targets import PUBLISHED_MARTS
+from orchestration.lib.engines import spark as spark_engine
+from orchestration.lib.serving import PUBLISHED_MARTS
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -168,7 +168,7 @@ def fixture_builds(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sample_builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("parity_sample")
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "60", "--days", "120",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "60", "--days", "120",
                     "--seed", "11", "--out", str(tmp / "landing")], check=True, capture_output=True, text=True)
     return _build_both(tmp, tmp / "landing")
 
@@ -204,7 +204,8 @@ def test_fixture_hand_figures_on_spark(fixture_builds):
 def test_publication_gate_and_publish_on_spark(sample_builds, tmp_path):
     """GX validates the Spark marts; they are then published to a serving DuckDB file that BI
     tools read exactly like the DuckDB engine's."""
-    from orchestration.publication import publish, validate_marts, validated_marts
+    from orchestration.lib.serving.duckdb_file import publish
+    from orchestration.lib.validation import validate_marts, validated_marts
 
     _, spark, _ = sample_builds
     outcomes = validate_marts(spark.warehouse, tmp_path / "gx_docs", "spark-parity")
@@ -228,7 +229,7 @@ def test_gate_blocks_bad_spark_marts(sample_builds, tmp_path):
     """The gate is real on the Spark path: a corrupted exported mart fails its suite."""
     import shutil
 
-    from orchestration.publication import validate_marts
+    from orchestration.lib.validation import validate_marts
 
     _, spark, _ = sample_builds
     bad = tmp_path / "bad.duckdb"

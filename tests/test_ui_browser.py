@@ -77,7 +77,7 @@ def dagster_ui(tmp_path_factory):
     env = {**os.environ, "DAGSTER_HOME": str(home), "CSP_LANDING_DIR": str(landing), "CSP_DATA_DIR": str(data),
            "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "GX_ANALYTICS_ENABLED": "false"}
-    subprocess.run([sys.executable, "-m", "orchestration.sample_data", "--accounts", "20", "--days",
+    subprocess.run([sys.executable, "-m", "orchestration.lib.sample_data", "--accounts", "20", "--days",
                     str(len(DATES)), "--seed", "5", "--dirt-rate", "0", "--out", str(landing), "--quiet"],
                    cwd=ROOT, env=env, check=True)
     # materialize everything for the tiny landing zone: one backfill run of the daily job
