@@ -20,7 +20,7 @@ SERVE_PORT ?= 3000
 # Benchmark preset for `make bench` (bench/run.py: tiny, small, medium, large)
 PRESET   ?= small
 
-.PHONY: run test test-quick sample dev serve docs bench clean
+.PHONY: run test test-quick lint sample dev serve docs bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -44,12 +44,16 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 sample: $(STAMP)
 	$(PY) -m orchestration.lib.sample_data --accounts $(ACCOUNTS) --days $(DAYS) --seed $(SEED) --out $(LANDING)
 
-## test: the test suite (slow end-to-end tests included; `make test-quick` skips them)
-test: $(STAMP)
+## test: lint, then the test suite (slow end-to-end tests included; `make test-quick` skips them)
+test: $(STAMP) lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not browser"
+
+## lint: ruff for the Python (pyproject.toml [tool.ruff])
+lint: $(STAMP)
+	$(VENV)/bin/ruff check orchestration expectations tests bench
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml

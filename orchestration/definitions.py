@@ -7,11 +7,11 @@ from orchestration.defs.assets.serving import build_publication_asset
 from orchestration.defs.checks.freshness import freshness_checks
 from orchestration.defs.checks.gx import build_gx_checks
 from orchestration.defs.checks.unmatched import unmatched_checks
-from orchestration.lib.engines import publication_source_path
 from orchestration.defs.jobs import jobs
-from orchestration.lib.serving import PUBLISHED_MARTS
 from orchestration.defs.schedules import schedules
 from orchestration.defs.sensors import sensors
+from orchestration.lib.engines import publication_source_path
+from orchestration.lib.serving import PUBLISHED_MARTS
 
 # the engine's marts: the warehouse file on DuckDB, the exported marts on Spark (docs/scaling_out.md)
 gx_checks = build_gx_checks(mart_key, warehouse_path=publication_source_path)

@@ -16,7 +16,6 @@ from orchestration.lib.run_tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START
 from orchestration.lib.settings import PROJECT_ROOT
 
 
-
 def _date(value) -> str:
     return dt.date.fromisoformat(str(value)[:10]).isoformat()
 

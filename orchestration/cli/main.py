@@ -103,8 +103,8 @@ def plan_build(force: bool = False, instance=None) -> tuple[list[str], list[str]
     """(the complete drops a plain build must run, reasons to print); no drops and the
     "Up to date" message when there is nothing to do; raises CliError when it must refuse."""
     from orchestration.lib.ingestion.load_state import pending_refresh, reject_blocks
-    from orchestration.runs.pipeline_state import last_run, pending_drops, published, redeliveries
     from orchestration.lib.settings import get_settings
+    from orchestration.runs.pipeline_state import last_run, pending_drops, published, redeliveries
 
     settings = get_settings()
     all_drops, missing = pending_drops()
@@ -149,8 +149,8 @@ def plan_build(force: bool = False, instance=None) -> tuple[list[str], list[str]
 
 def validate_range(start: str, end: str | None) -> list[str]:
     """The complete drops of start..end, or a CliError before any run is created."""
-    from orchestration.runs.pipeline_state import pending_drops
     from orchestration.lib.settings import get_settings
+    from orchestration.runs.pipeline_state import pending_drops
 
     settings = get_settings()
     all_drops, _ = pending_drops()
@@ -231,15 +231,13 @@ def run_build(drops: list[str], instance, *, verbose: bool = False, header: list
 
 def _run_chunks(chunks: list[list[str]], instance, console, *, verbose: bool, log_path) -> tuple[int, str]:
     """Run each chunk; (exit code, id of the last run)."""
+    from dagster import AssetKey
     from dagster._core.utils import make_new_run_id
 
     from orchestration.cli.console import RunWatcher, elapsed
+    from orchestration.definitions import defs
     from orchestration.runs.pipeline_state import failure_reasons
     from orchestration.runs.recovery import claim_process
-
-    from dagster import AssetKey
-
-    from orchestration.definitions import defs
 
     owner_tags = claim_process()   # this process and its children own the runs below
     job = defs.resolve_implicit_global_asset_job_def()
@@ -280,8 +278,8 @@ def _run_chunks(chunks: list[list[str]], instance, console, *, verbose: bool, lo
 
 
 def build(force: bool = False, verbose: bool = False) -> int:
-    from orchestration.runs.recovery import recover
     from orchestration.lib.settings import get_settings
+    from orchestration.runs.recovery import recover
 
     settings = get_settings()
     _require_landing(settings)
@@ -297,9 +295,9 @@ def build(force: bool = False, verbose: bool = False) -> int:
 
 
 def backfill(start: str, end: str | None = None, verbose: bool = False) -> int:
+    from orchestration.lib.settings import get_settings
     from orchestration.runs.pipeline_state import redeliveries
     from orchestration.runs.recovery import recover
-    from orchestration.lib.settings import get_settings
 
     settings = get_settings()
     _require_landing(settings)
@@ -319,8 +317,8 @@ def backfill(start: str, end: str | None = None, verbose: bool = False) -> int:
 # ---------------------------------------------------------------------------------------------
 def status() -> int:
     from orchestration.lib.ingestion.load_state import pending_refresh, reject_blocks
-    from orchestration.runs.pipeline_state import incomplete_drops, last_run, pending_drops, published, redeliveries
     from orchestration.lib.settings import get_settings
+    from orchestration.runs.pipeline_state import incomplete_drops, last_run, pending_drops, published, redeliveries
 
     settings = get_settings()
     code = EXIT_OK

@@ -12,6 +12,7 @@ from dagster_dbt import DbtProject
 from orchestration.lib.engines import DBT_TARGET, dbt_env, on_spark
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
+
 def _newest_source_mtime(project_dir: Path) -> float:
     newest = 0.0
     for sub in ("models", "macros", "seeds", "tests", "snapshots", "analyses"):

@@ -21,8 +21,8 @@ from dagster import (
     schedule,
 )
 
-from orchestration.lib.run_tags import PARTITION_TAG, TRIGGER_TAG
 from orchestration.defs.jobs import DAILY_JOB_NAME, daily_refresh_job, freshness_checks_job
+from orchestration.lib.run_tags import PARTITION_TAG, TRIGGER_TAG
 from orchestration.lib.settings import get_settings
 
 _S = get_settings().schedule
@@ -30,9 +30,9 @@ _S = get_settings().schedule
 
 def scheduled_drop_date(scheduled_time: dt.datetime | None, settings=None) -> str:
     settings = settings or get_settings().schedule
-    t = scheduled_time or dt.datetime.now(dt.timezone.utc)
+    t = scheduled_time or dt.datetime.now(dt.UTC)
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
+        t = t.replace(tzinfo=dt.UTC)
     return (t.astimezone(settings.tz).date() - dt.timedelta(days=settings.drop_date_offset_days)).isoformat()
 
 

@@ -31,13 +31,14 @@ from dagster import (
     sensor,
 )
 
-from orchestration.lib.alerts import build_message, post_alert
-from orchestration.lib.run_tags import TRIGGER_TAG, drop_label
-from orchestration.lib.drop_planning import load_cursor, plan_new_drop_runs
 from orchestration.defs.jobs import daily_refresh_job
-from orchestration.runs.recovery import reap_orphaned_runs
-from orchestration.runs.pipeline_state import _root_error
+from orchestration.lib.alerts import build_message, post_alert
+from orchestration.lib.drop_planning import load_cursor, plan_new_drop_runs
+from orchestration.lib.run_tags import TRIGGER_TAG, drop_label
 from orchestration.lib.settings import get_settings
+from orchestration.runs.pipeline_state import _root_error
+from orchestration.runs.recovery import reap_orphaned_runs
+
 
 # ---------------------------------------------------------------------------------------------
 # New complete drops (the dates: orchestration/lib/drop_planning.py)
@@ -114,12 +115,12 @@ def check_failure_payloads(instance, cursor: str | None, *, limit: int = 500,
     state = load_cursor(cursor) or {}
     last_id, last_ts = state.get("id"), state.get("ts")
     if last_ts is None:
-        last_ts = dt.datetime.now(dt.timezone.utc).timestamp() - first_lookback_seconds
+        last_ts = dt.datetime.now(dt.UTC).timestamp() - first_lookback_seconds
     storage = instance.event_log_storage
     if storage.is_run_sharded:  # the default SQLite storage: one database per run
         after = RunShardedEventsCursor(
             id=last_id or 0,
-            run_updated_after=dt.datetime.fromtimestamp(last_ts - 60, dt.timezone.utc).replace(tzinfo=None))
+            run_updated_after=dt.datetime.fromtimestamp(last_ts - 60, dt.UTC).replace(tzinfo=None))
     else:
         after = last_id
     records = storage.get_event_records(

@@ -24,7 +24,7 @@ from orchestration.lib.settings import get_settings
 def expected_drop_date(now: dt.datetime, expected_by: dt.time, tz) -> dt.date:
     """The newest drop date that should have arrived at `now`."""
     if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
+        now = now.replace(tzinfo=dt.UTC)
     local = now.astimezone(tz)
     return local.date() if local.time() >= expected_by else local.date() - dt.timedelta(days=1)
 
@@ -124,6 +124,6 @@ def evaluate_all(
     landing: Path | None = None,
     sources: Iterable[str] = SOURCES,
 ) -> dict[str, SourceFreshness]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     landing = Path(landing or get_settings().landing_dir)
     return {s: evaluate_source(landing, s, now, as_of=as_of) for s in sources}

@@ -31,7 +31,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -81,7 +81,7 @@ class LocalizeReport:
     repaired: dict[str, str] = field(default_factory=dict)  # broken local path -> fixed path
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_manifest(path: str | None = None) -> dict[str, str]:
     """{remote URL (no query / fragment): target path relative to the site root}."""
     data = json.loads(Path(path or MANIFEST_PATH).read_text())

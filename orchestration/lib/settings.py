@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -211,7 +211,7 @@ class Settings:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str, mtime_ns: int) -> PipelineConfig:
     return load_config(path)
 

@@ -23,10 +23,11 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -43,7 +44,7 @@ SAMPLE_ROWS = 10
 # ---------------------------------------------------------------------------------------------
 # Suites
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def load_suites_module(path: str | None = None):
     """expectations/suites.py, loaded by path (the folder is not a Python package)."""
     path = path or str(EXPECTATIONS_DIR / "suites.py")
@@ -121,7 +122,7 @@ def _jsonable(value: Any) -> Any:
 _OPEN_CONNECTIONS: dict[str, list] = {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _no_txn_wrapper_class():
     import duckdb_engine
 
@@ -258,7 +259,7 @@ def validate_marts(
         connection_string=f"duckdb:///{warehouse_path}",
         kwargs={"creator": _ReadOnlyDuckDBConnection(warehouse_path, token)},
     )
-    gx_run_id = RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.timezone.utc))
+    gx_run_id = RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.UTC))
     try:
         for mart in marts:
             try:

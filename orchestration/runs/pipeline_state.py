@@ -124,7 +124,7 @@ class LastRun:
 def _ts(value) -> str | None:
     if not value:
         return None
-    return dt.datetime.fromtimestamp(value, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def last_run(instance) -> LastRun | None:

@@ -3,9 +3,9 @@ the ingestion assets; models are keyed by layer (staging / intermediate / marts)
 import json
 import os
 import sys
-from pathlib import Path
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec

@@ -13,8 +13,8 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    Backoff,
     BackfillPolicy,
+    Backoff,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -22,11 +22,11 @@ from dagster import (
     asset,
 )
 
+from orchestration.defs.partitions import daily_drops
 from orchestration.lib.ingestion.contracts import OBJECTS, RawObject
 from orchestration.lib.ingestion.landing import drop_problems
 from orchestration.lib.ingestion.load_state import note_loaded, record_reject_verdict
 from orchestration.lib.ingestion.raw_store import LoadResult, load_drop, redelivered_drops
-from orchestration.defs.partitions import daily_drops
 from orchestration.lib.settings import get_settings
 
 OWNER = "team:data-engineering"
@@ -53,7 +53,7 @@ def load_drops(obj: RawObject, settings, drops: list[str], loaded_at: dt.datetim
 def _ingest(context: AssetExecutionContext, obj: RawObject):
     settings = get_settings()
     keys = context.partition_keys if context.has_partition_key_range or context.has_partition_key else []
-    loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     totals = {"records": 0, "loaded": 0, "rejected": 0}
     reasons: dict[str, int] = {}
     done, skipped = [], {}

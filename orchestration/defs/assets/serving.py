@@ -22,11 +22,12 @@ from dagster import (
     asset,
 )
 
-from orchestration.defs.checks.gx import gate_problems
-from orchestration.lib.serving.duckdb_file import publish
 from orchestration.defs.checks.freshness import assert_fresh
+from orchestration.defs.checks.gx import gate_problems
 from orchestration.lib.ingestion.load_state import reject_blocks
+from orchestration.lib.serving.duckdb_file import publish
 from orchestration.lib.settings import PathSource, get_settings, resolve_path
+
 
 def build_publication_asset(
     mart_keys: Mapping[str, AssetKey],

@@ -115,7 +115,7 @@ def build_freshness_checks(source: str):
     )
     def _check(context: AssetCheckExecutionContext):
         as_of = last_drop(context.run.tags)
-        r = evaluate_source(get_settings().landing_dir, source, dt.datetime.now(dt.timezone.utc), as_of=as_of)
+        r = evaluate_source(get_settings().landing_dir, source, dt.datetime.now(dt.UTC), as_of=as_of)
         (context.log.info if r.fresh and not r.has_gaps else context.log.warning)(r.summary())
         for ck in context.selected_asset_check_keys:
             yield check_result_for(r, ck.asset_key)

@@ -15,18 +15,17 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckKey,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetChecksDefinition,
     AssetKey,
     MetadataValue,
     multi_asset_check,
 )
-
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from orchestration.lib.validation import ValidationOutcome, validate_marts, validated_marts
 from orchestration.lib.settings import PathSource, get_settings, resolve_path
+from orchestration.lib.validation import ValidationOutcome, validate_marts, validated_marts
 
 GX_CHECK_NAME = "gx_expectations"
 

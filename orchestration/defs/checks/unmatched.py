@@ -9,13 +9,11 @@ latest loaded drop. It warns when any drop's unmatched share exceeds
 `ingestion.max_unmatched_rate`. Ids are already trimmed at ingestion (reader.py), so a
 stray space never makes an account unmatched."""
 
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue,
-                     asset_check)
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from orchestration.defs.assets.ingestion import raw_asset_key
 from orchestration.lib.ingestion.contracts import OBJECTS
-from orchestration.lib.ingestion.unmatched import (CUSTOMERS, SAMPLE_IDS, count_unmatched_by_drop,
-                                                   drop_files, run_drops)
+from orchestration.lib.ingestion.unmatched import CUSTOMERS, SAMPLE_IDS, count_unmatched_by_drop, drop_files, run_drops
 from orchestration.lib.settings import get_settings
 
 

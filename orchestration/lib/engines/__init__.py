@@ -13,7 +13,6 @@ from pathlib import Path
 
 from orchestration.lib.settings import get_settings
 
-
 # The dbt target: CSP_DBT_TARGET, else the engine's (config/pipeline.yaml `engine`:
 # duckdb -> dev, spark -> spark; docs/scaling_out.md).
 ENGINE_TARGETS = {"duckdb": "dev", "spark": "spark"}

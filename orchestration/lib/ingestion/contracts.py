@@ -59,7 +59,7 @@ class RawObject:
     key: tuple[str, ...]        # natural key of one delivered version (for dedupe)
     account_column: str | None = None  # column holding the CRM account id (unmatched check)
     file_format: str = "jsonl"  # jsonl | parquet
-    children: tuple["ChildTable", ...] = field(default_factory=tuple)
+    children: tuple[ChildTable, ...] = field(default_factory=tuple)
     time_column: str | None = None     # raw column that places a record in time
 
     @property

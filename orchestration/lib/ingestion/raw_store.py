@@ -164,7 +164,7 @@ def _reason_kind(reason: str) -> str:
 def load_drop(obj: RawObject, landing_dir: Path, raw_dir: Path, drop_date: str,
               loaded_at: dt.datetime | None = None) -> LoadResult:
     """Read one object of one complete drop and (re)write its raw and rejects partitions."""
-    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     files = object_files(landing_dir, obj, drop_date)
     # what is read: stat and checksum before reading, so a file rewritten during the load
     # differs from its manifest and is read again next time

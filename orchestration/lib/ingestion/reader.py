@@ -30,9 +30,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.lib.settings import DBT_PROJECT_DIR, get_settings
 from orchestration.lib.ingestion.contracts import ChildTable, Field, RawObject
 from orchestration.lib.ingestion.landing import _DATE_DIR, is_complete
+from orchestration.lib.settings import DBT_PROJECT_DIR, get_settings
 
 MAX_RECORD_CHARS = 10_000
 
@@ -90,7 +90,7 @@ class TimeBounds:
     @classmethod
     def for_drop(cls, landing: Path, source: str, drop_date: str,
                  max_days_before_first_drop: int | None = None,
-                 max_days_after_drop: int | None = None) -> "TimeBounds":
+                 max_days_after_drop: int | None = None) -> TimeBounds:
         """Bounds from the source's first complete drop in `landing` (the drop itself when
         none is complete) and ingestion.plausibility.* (or the given numbers of days)."""
         settings = get_settings()
@@ -124,7 +124,7 @@ def _fmt_time(v) -> str:
     return v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v.isoformat()
 
 
-def _check_plausible(fields, row: dict, bounds: "TimeBounds | None") -> None:
+def _check_plausible(fields, row: dict, bounds: TimeBounds | None) -> None:
     if bounds is None:
         return
     for f in fields:
@@ -208,7 +208,7 @@ def _convert(f: Field, v):
             raise Invalid(f"unparseable timestamp in '{f.path}': {v!r}") from None
         if parsed.tzinfo is None:
             raise Invalid(f"timestamp without UTC offset in '{f.path}': {v!r}")
-        out = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        out = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     elif t == "date":
         if not isinstance(v, str):
             raise Invalid(f"wrong type for '{f.path}': expected YYYY-MM-DD, got {type(v).__name__}")

@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -125,7 +125,7 @@ def generate(out: str = "data/landing", accounts: int = 500, days: int = 540, se
         raise ValueError("accounts and days must be >= 1")
     wall0 = time.perf_counter()
     prog = _Progress(quiet)
-    t0 = int(datetime.strptime(start_date, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+    t0 = int(datetime.strptime(start_date, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
     dirty = dirt_rate > 0
     n_complete = days
     partial = dirty
@@ -223,11 +223,11 @@ def generate(out: str = "data/landing", accounts: int = 500, days: int = 540, se
             seq += 1
             if t < t0 and obj in BACKFILL_LATEST:
                 k = (obj, rid)
-                prev = backfill.get(k)
+                prev = backfill.get(k)  # noqa: B023 (add() runs within its iteration)
                 if prev is None or t >= prev[0]:
-                    backfill[k] = [t, seq, rec]
+                    backfill[k] = [t, seq, rec]  # noqa: B023
                 return
-            by_obj.setdefault(obj, []).append([drop_of(obj, t), (t, seq), rec])
+            by_obj.setdefault(obj, []).append([drop_of(obj, t), (t, seq), rec])  # noqa: B023
 
         for i in range(c * CHUNK, min(accounts, (c + 1) * CHUNK)):
             res = simulate_account(ctx, i)
@@ -363,7 +363,7 @@ def _gzip_file(path: str) -> None:
 
 
 def _dates(t0: int, ts: list) -> list[str]:
-    return [datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d") for t in ts]
+    return [datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d") for t in ts]
 
 
 def _truth(res, eng, t0: int) -> dict:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import math
 
 from orchestration.lib.sample_data import catalog as C
+from orchestration.lib.sample_data.subscriptions import PAYING, AccountResult, Ctx, Item, Price, SubSim
 from orchestration.lib.sample_data.util import DAY, HOUR, add_interval, b62, choice_w, clamp, rng_for
-
-from orchestration.lib.sample_data.subscriptions import (
-    PAYING, AccountResult, Ctx, Item, Price, SubSim)
 
 
 class AccountSim:

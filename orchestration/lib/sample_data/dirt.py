@@ -13,7 +13,6 @@ import numpy as np
 import orjson
 
 from orchestration.lib.ingestion.contracts import get_object
-
 from orchestration.lib.sample_data.util import b62
 
 KINDS = {

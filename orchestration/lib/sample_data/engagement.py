@@ -64,7 +64,7 @@ def _state_at(res: AccountResult, t: int):
 
 
 def simulate_engagement(res: AccountResult, seed: int, t0: int, n_days: int, horizon: int,
-                        ticket_ids: "TicketIds") -> Engagement:
+                        ticket_ids: TicketIds) -> Engagement:
     rng = rng_for(seed, "engagement", res.index)
     h = res.health
     seg = res.segment
@@ -117,7 +117,7 @@ def simulate_engagement(res: AccountResult, seed: int, t0: int, n_days: int, hor
             feat_w[feat] = 0.0
     top = sorted((v, k) for k, v in feat_w.items() if k != "admin")[-2:]
     top = {k for _, k in top}
-    for j, (ev, feat, bw, admin_only) in enumerate(C.EVENTS):
+    for j, (_ev, feat, bw, admin_only) in enumerate(C.EVENTS):
         fw = 1.0 if feat is None else feat_w[feat]
         for role in (0, 1):
             if admin_only and not role:
@@ -180,7 +180,7 @@ def simulate_engagement(res: AccountResult, seed: int, t0: int, n_days: int, hor
                     deactivate(i, t + int(rng.uniform(0, step)))
                 has_admin = True   # nobody steps up
             if n_act < target:
-                for k in range(min(target - n_act, 400)):
+                for _k in range(min(target - n_act, 400)):
                     ht = t + int(rng.uniform(0, step if n_act else DAY))
                     if ht >= horizon:
                         continue

@@ -86,7 +86,7 @@ class AccountResult:
 
 
 class SubSim:
-    def __init__(self, acc: "AccountSim", customer: str, currency: str, collection: str):
+    def __init__(self, acc: AccountSim, customer: str, currency: str, collection: str):
         self.a = acc
         self.rng = acc.rng
         self.id = "sub_" + b62(self.rng, 24)

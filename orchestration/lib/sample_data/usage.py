@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -206,7 +206,7 @@ class EventStream:
         lvl = row[acc].astype(np.float32) * np.float32(0.01)
         live = lvl > 0
         cand, acc, lvl = cand[live], acc[live], lvl[live]
-        wd = datetime.fromtimestamp(self.t0 + d * DAY, timezone.utc).weekday()
+        wd = datetime.fromtimestamp(self.t0 + d * DAY, UTC).weekday()
         wk = 0.28 if wd >= 5 else 1.0
         p = np.minimum(m.uprop[cand] * np.minimum(lvl, 1.6) * wk, 0.97)
         act = rng.random(cand.size, dtype=np.float32) < p

@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 DAY = 86400
 HOUR = 3600
@@ -54,7 +54,7 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 def add_months(t: int, months: int) -> int:
     """Stripe-style billing anchor: same day of month (clamped), same time of day."""
-    d = datetime.fromtimestamp(t, timezone.utc)
+    d = datetime.fromtimestamp(t, UTC)
     m = d.month - 1 + months
     y = d.year + m // 12
     m = m % 12 + 1
@@ -76,7 +76,7 @@ _TZ_CACHE: dict[int, timezone] = {}
 def iso(t: int, offset_min: int = 0, z: bool = False) -> str:
     """ISO-8601 with an explicit offset; the same instant whatever the offset."""
     if z and offset_min == 0:
-        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tz = _TZ_CACHE.get(offset_min)
     if tz is None:
         tz = _TZ_CACHE[offset_min] = timezone(timedelta(minutes=offset_min))
@@ -84,7 +84,7 @@ def iso(t: int, offset_min: int = 0, z: bool = False) -> str:
 
 
 def day_str(t0: int, d: int) -> str:
-    return datetime.fromtimestamp(t0 + d * DAY, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(t0 + d * DAY, UTC).strftime("%Y-%m-%d")
 
 
 def clamp(x, lo, hi):

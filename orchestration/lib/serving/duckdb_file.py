@@ -15,8 +15,8 @@ import datetime as dt
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 
@@ -94,7 +94,7 @@ def _copy_comments(con, tables: list[str], manifest_path: str | os.PathLike | No
                 )
 
 
-def attach_warehouse(con, warehouse_path) -> "dt.date | None":
+def attach_warehouse(con, warehouse_path) -> dt.date | None:
     """ATTACH the warehouse read-only as `wh` on a DuckDB connection; returns the marts'
     as-of date (None when the warehouse has no int_as_of_date)."""
     wh = str(warehouse_path).replace("'", "''")
@@ -138,7 +138,7 @@ def publish(
     storage_version = storage_compatibility_version or get_settings().storage_compatibility_version
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
-    published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row_counts: dict[str, int] = {}
     as_of_date = None
     try:

@@ -38,8 +38,8 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import duckdb
 
@@ -262,7 +262,7 @@ def publish_postgres(
     staging = staging_schema_name(schema, run_id)
     old = old_schema_name(schema, run_id)
     comments = dict(comments or {})
-    published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row_counts: dict[str, int] = {}
     ident = sql.Identifier
 
