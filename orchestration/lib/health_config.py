@@ -6,28 +6,33 @@ segment overrides the `all` row with the same key for that segment's accounts.
 
     validate_health_config(seeds_dir)   # raises ValueError listing every problem
 
-Mirrors macros/health.sql (health_components(), validate_health_config()).
+The known components and alert rules (the registry) are the vars health_components and
+health_alert_rules of dbt_project/dbt_project.yml, read here and by the dbt models. This is
+the complete validation, run before every build (fast feedback, with the CSV line numbers);
+building int_account_health_config runs the same checks with the same messages on the
+loaded seeds (macros/validate_health_config.sql) for a dbt run outside the pipeline.
 """
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+import yaml
+
+from orchestration.lib.settings import DBT_PROJECT_DIR
+
+
+def _load_registry() -> dict:
+    with open(DBT_PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as f:
+        return yaml.safe_load(f)["vars"]
+
+
 # component -> (group, direction in which the raw measure is better)
+_REGISTRY = _load_registry()
 COMPONENTS: dict[str, tuple[str, str]] = {
-    "license_utilization": ("outcome", "higher"),
-    "engagement": ("outcome", "higher"),
-    "breadth": ("outcome", "higher"),
-    "usage_trend": ("outcome", "higher"),
-    "champion": ("outcome", "higher"),
-    "support_burden": ("experience", "lower"),
-    "responsiveness": ("experience", "higher"),
-    "satisfaction": ("experience", "higher"),
-    "payment": ("experience", "lower"),
-}
+    c["name"]: (c["group"], c["better"]) for c in _REGISTRY["health_components"]}
 TIERS = ("green", "yellow", "red")
-ALERT_RULES = ("usage_drop", "champion_gone", "urgent_ticket_unsolved", "health_red",
-               "renewal_not_green", "invoice_overdue")
+ALERT_RULES: tuple[str, ...] = tuple(_REGISTRY["health_alert_rules"])
 SEVERITIES = ("high", "medium", "low")
 PRIORITIES = ("urgent", "high", "normal", "low")
 TRUE, FALSE = ("true", "t", "1", "yes"), ("false", "f", "0", "no")
@@ -193,6 +198,5 @@ def validate_health_config(seeds_dir: str | Path) -> None:
 if __name__ == "__main__":  # python -m orchestration.lib.health_config [seeds_dir]
     import sys
 
-    from orchestration.lib.settings import DBT_PROJECT_DIR
     validate_health_config(sys.argv[1] if len(sys.argv) > 1 else DBT_PROJECT_DIR / "seeds")
     print("health configuration OK")

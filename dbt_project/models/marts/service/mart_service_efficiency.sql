@@ -4,7 +4,7 @@
 -- solved (solved, resolution, reopen, one-touch, CSAT); NPS in the month of the response.
 -- SLA attainment: first reply within the target for the ticket's priority
 -- (seeds/sla_targets.csv; no priority = normal); a ticket still without a reply counts as a
--- miss once its target has passed by the as-of date.
+-- miss once its target has passed by the as-of date (int_ticket_facts.sla_outcome).
 {%- set dims = [('account', 'account_id'), ('overall', 'cast(null as ' ~ dbt.type_string() ~ ')')] %}
 with
 
@@ -20,29 +20,14 @@ nps as (
 
 ),
 
-as_of as (
-
-    select {{ as_of_date() }} as as_of_date
-
-),
-
 ticket_facts as (
 
     select
         tickets.*,
         cast({{ dbt.date_trunc('month', 'tickets.created_date') }} as date) as opened_month,
         cast({{ dbt.date_trunc('month', 'tickets.solved_date') }} as date) as solved_month,
-        case
-            when tickets.met_first_reply_sla then 1
-            when not tickets.met_first_reply_sla then 0
-            when tickets.first_replied_at is null
-                 and tickets.sla_first_reply_hours is not null
-                 and {{ dbt.dateadd('hour', 'tickets.sla_first_reply_hours', 'tickets.created_at') }}
-                     < cast({{ health_add_days('as_of.as_of_date', '1') }} as {{ dbt.type_timestamp() }})
-                then 0
-        end as sla_met
+        case tickets.sla_outcome when 'met' then 1 when 'missed' then 0 end as sla_met
     from tickets
-    cross join as_of
 
 ),
 
