@@ -18,9 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/helpers: the pipeline harness
 
-from pipeline_harness import Pipeline  # noqa: E402
+from helpers.pipeline_harness import Pipeline  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,7 @@
 One ingestion into a temporary raw layer, then `dbt seed` + `dbt build` (models and tests) on
 DuckDB, and `dbt build` on Spark (the `spark` target: local[2], 4 shuffle partitions, 2g
 driver; includes the JVM start and the Parquet export of the marts), each timed wall-clock.
-Then the published marts are compared (tests/test_spark_parity.py). Needs the spark extra:
+Then the published marts are compared (tests/helpers/mart_compare.py, as tests/test_spark_parity.py does). Needs the spark extra:
 pip install -e '.[spark]'. Results are also appended to bench/results/spark_vs_duckdb.jsonl.
 """
 from __future__ import annotations
@@ -45,8 +45,8 @@ def main(argv=None) -> int:
     if missing:
         print(f"cannot run Spark here: {missing}", file=sys.stderr)
         return 2
-    from pipeline_harness import Pipeline
-    from spark_harness import SparkPipeline
+    from helpers.pipeline_harness import Pipeline
+    from helpers.spark_harness import SparkPipeline
 
     tmp_ctx = tempfile.TemporaryDirectory(prefix="csp_bench_") if not a.workdir else None
     work = Path(a.workdir or tmp_ctx.name)
@@ -79,9 +79,9 @@ def main(argv=None) -> int:
         print(f"{'spark':<8} {spark_s:>10.1f}   ({spark_s / duck_s:.0f}x)")
         same = None
         if not a.no_compare:
-            import test_spark_parity as parity
+            from helpers.mart_compare import compare_published
 
-            diffs = {m: d for m, d in parity.compare_published(duck.warehouse, spark.warehouse).items() if d}
+            diffs = {m: d for m, d in compare_published(duck.warehouse, spark.warehouse).items() if d}
             same = not diffs
             print("published marts: " + ("identical (keys, cents, rates to 1e-9)" if same else f"DIFFER: {diffs}"))
         results = ROOT / "bench" / "results"

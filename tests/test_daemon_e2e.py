@@ -25,7 +25,7 @@ import duckdb
 import pytest
 import yaml
 
-from test_operations_e2e import Site, snapshot
+from helpers.ops_site import Site, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCATION = "cs_data_platform"

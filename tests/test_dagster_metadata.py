@@ -15,11 +15,11 @@ import pytest
 import yaml
 from dagster import AssetCheckResult, AssetKey, MetadataValue, Output
 
+from helpers.ops_site import RUNNER
 from orchestration.defs.assets.dbt_metadata import COLUMN_SCHEMA, ROW_COUNT, check_description, with_warehouse_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
-RUNNER = str(TESTS / "ops_runner.py")
 LOCATION = "cs_data_platform"
 # dagster-dbt keeps the parsed manifest and the translator object on every dbt asset for its own
 # use at run time; the UI hides both keys (its list of dagster-dbt internals) and dagster-dbt

@@ -7,9 +7,6 @@ de-duplication rules of each staging model exactly.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from helpers import dbt_runner
 from orchestration.lib.ingestion.contracts import META_COLUMNS, OBJECTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
 
@@ -190,12 +187,8 @@ def write_raw_layer(raw: Path, with_rejects: bool = True) -> None:
 
 
 def run_dbt(tmp: Path, raw: Path, warehouse: Path, *args: str) -> None:
-    env = {**os.environ, "CSP_RAW_DIR": str(raw), "CSP_WAREHOUSE_PATH": str(warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [str(DBT), *args, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp / "target"),
-           "--log-path", str(tmp / "logs")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    proc = dbt_runner.run_dbt(list(args), raw=raw, warehouse=warehouse, project_dir=DBT_PROJECT_DIR,
+                              target_path=tmp / "target", log_path=tmp / "logs", cwd=DBT_PROJECT_DIR)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
 
 

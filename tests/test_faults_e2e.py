@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from test_operations_e2e import snapshot
+from helpers.ops_site import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 16

@@ -22,10 +22,10 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from orchestration.lib import gx_docs  # noqa: E402
+from helpers.publication_warehouse import CORRUPTIONS, build_warehouse, corrupt  # noqa: E402
 from orchestration.defs.checks.gx import outcome_metadata  # noqa: E402
+from orchestration.lib import gx_docs  # noqa: E402
 from orchestration.lib.validation import validate_marts  # noqa: E402
-from test_publication import CORRUPTIONS, build_warehouse, corrupt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "gx_docs"

@@ -1,17 +1,16 @@
 """Customer health, lifecycle stages, risk alerts and service efficiency on a hand-built
-landing zone (tests/fixtures_health.py), plus the health configuration validation."""
+landing zone (tests/helpers/fixtures_health.py), plus the health configuration validation."""
 import csv
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-import fixtures_health
+from helpers import fixtures_health
+from helpers.dbt_runner import run_dbt
+from helpers.pipeline_harness import Pipeline
 from orchestration.lib.health_config import HealthConfigError, validate_health_config
 from orchestration.lib.settings import DBT_PROJECT_DIR
-from pipeline_harness import DBT, Pipeline
 
 AS_OF = fixtures_health.AS_OF
 SEEDS = DBT_PROJECT_DIR / "seeds"
@@ -261,11 +260,7 @@ def _edit_seed(path: Path, fn):
 
 
 def _dbt(project: Path, built, warehouse: Path, args):
-    env = {**os.environ, "CSP_RAW_DIR": str(built.raw), "CSP_WAREHOUSE_PATH": str(warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run([DBT, *args, "--project-dir", str(project), "--profiles-dir", str(project),
-                           "--target-path", str(project / "target"), "--log-path", str(project / "logs")],
-                          env=env, capture_output=True, text=True)
+    return run_dbt(args, raw=built.raw, warehouse=warehouse, project_dir=project, target_path=project / "target")
 
 
 def set_weight(rows, component, weight=None, enabled=None):

@@ -1,8 +1,8 @@
 """The incremental daily facts: a refresh after a drop with late events equals a full
 refresh, and late events count on the day they happened."""
-import fixtures_revenue
-from landing_builder import utc
-from pipeline_harness import Pipeline
+from helpers import fixtures_revenue
+from helpers.landing_builder import utc
+from helpers.pipeline_harness import Pipeline
 
 TABLES = {
     "marts.fct_account_daily": "account_id, date",

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from landing_builder import Landing, customer, item, sub_event, unix, utc
+from helpers.landing_builder import Landing, customer, item, sub_event, unix, utc
 from orchestration.lib.ingestion.contracts import OBJECTS, get_object
 from orchestration.lib.ingestion.landing import list_drops
 from orchestration.lib.ingestion.raw_store import latest_loaded_drop, load_drop, partition_path, rejects_path

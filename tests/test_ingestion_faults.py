@@ -7,14 +7,14 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-import fixtures_revenue
-from landing_builder import Landing, customer, fx, item, sub_event, unix, utc
+from helpers import fixtures_revenue
+from helpers.landing_builder import Landing, customer, fx, item, sub_event, unix, utc
+from helpers.pipeline_harness import Pipeline
 from orchestration.defs.checks.unmatched import count_unmatched_by_drop, judge_unmatched, run_drops
 from orchestration.lib.ingestion.contracts import OBJECTS, get_object
 from orchestration.lib.ingestion.landing import object_files
 from orchestration.lib.ingestion.raw_store import load_drop, partition_path, rejects_path
 from orchestration.lib.ingestion.reader import TimeBounds, read_object
-from pipeline_harness import Pipeline
 
 D1, D2 = "2024-03-01", "2024-03-02"
 CUSTOMERS, SUB_EVENTS, INVOICES = (get_object("billing", n) for n in ("customers", "subscription_events", "invoices"))

@@ -1,6 +1,7 @@
 """What the raw layer remembers between runs: which drops are complete, what each load read
 (re-deliveries), the refresh window the warehouse still owes, the drops whose rejects block
 publication; and the recovery of runs whose process was killed."""
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.test_utils import create_run_for_test
 
-from landing_builder import Landing, customer
+from helpers.landing_builder import Landing, customer
 from orchestration.defs.checks.freshness import evaluate_source
 from orchestration.lib.ingestion.contracts import get_object
 from orchestration.lib.ingestion.landing import drop_problems, list_drops
@@ -32,8 +33,6 @@ from orchestration.runs.recovery import (
     recover,
     worker_alive,
 )
-
-import datetime as dt
 
 D1, D2 = "2024-03-01", "2024-03-02"
 CUSTOMERS = get_object("billing", "customers")

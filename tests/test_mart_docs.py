@@ -1,7 +1,7 @@
 """Every published mart and every column it outputs is described in the dbt YAML beside the
 model; the descriptions reach the warehouse (persist_docs) and the serving file (COMMENT ON,
 from the warehouse or, when it has none, from the dbt manifest); README lists the published
-marts. One warehouse is built with dbt from the health landing zone (tests/fixtures_health.py)."""
+marts. One warehouse is built with dbt from the health landing zone (tests/helpers/fixtures_health.py)."""
 from __future__ import annotations
 
 import re
@@ -11,12 +11,12 @@ import duckdb
 import pytest
 import yaml
 
-import fixtures_health
-from orchestration.lib.serving.mart_docs import mart_descriptions
-from orchestration.lib.serving.duckdb_file import publish
+from helpers import fixtures_health
+from helpers.pipeline_harness import Pipeline
 from orchestration.lib.serving import PUBLISHED_MARTS
+from orchestration.lib.serving.duckdb_file import publish
+from orchestration.lib.serving.mart_docs import mart_descriptions
 from orchestration.lib.settings import DBT_PROJECT_DIR
-from pipeline_harness import Pipeline
 
 REPO = DBT_PROJECT_DIR.parent
 

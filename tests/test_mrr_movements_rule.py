@@ -1,5 +1,5 @@
 """MRR movements: "had MRR" is read on month-end MRR (docs/metrics.md), on a small hand-built landing
-zone of its own (tests/fixtures_revenue.py and its exact figures stay as they are).
+zone of its own (tests/helpers/fixtures_revenue.py and its exact figures stay as they are).
 
 Accounts (usd monthly, as-of date 2024-05-15, the latest complete drop):
   acc_P  $100 from 2024-02-10, canceled 2024-02-20 (paid 10 days, Feb month-end MRR 0);
@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import pytest
 
-from landing_builder import Landing, customer, item, sub_event
-from pipeline_harness import Pipeline
-from reference_metrics import Reference
+from helpers.landing_builder import Landing, customer, item, sub_event
+from helpers.pipeline_harness import Pipeline
+from helpers.reference_metrics import Reference
 
 D = Decimal
 DROPS = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-15"]

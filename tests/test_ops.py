@@ -24,7 +24,7 @@ from dagster import (
 )
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
-from landing_builder import Landing
+from helpers.landing_builder import Landing
 from orchestration.defs.checks.freshness import CHECK_NAME, assert_fresh, freshness_checks
 from orchestration.defs.jobs import daily_refresh_job, freshness_checks_job
 from orchestration.defs.schedules import daily_refresh_schedule
@@ -329,7 +329,7 @@ def test_orphaned_run_is_marked_failed(instance):
 # The asset graph reads like documentation
 # ---------------------------------------------------------------------------------------------
 def test_every_asset_has_description_owner_group_and_kinds():
-    import ops_definitions
+    from helpers import ops_definitions
 
     graph = ops_definitions.defs.resolve_asset_graph()
     groups = {"ingestion", "staging", "intermediate", "marts", "publication", "configuration"}

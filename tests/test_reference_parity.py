@@ -3,9 +3,9 @@ generated landing zone with dirt (duplicates, invalid lines, late events, an inc
 
 import pytest
 
+from helpers.pipeline_harness import Pipeline
+from helpers.reference_metrics import Reference
 from orchestration.lib.sample_data import generate
-from pipeline_harness import Pipeline
-from reference_metrics import Reference
 
 pytestmark = pytest.mark.slow
 

@@ -1,11 +1,11 @@
-"""Revenue, retention and renewals on a hand-built landing zone (tests/fixtures_revenue.py),
+"""Revenue, retention and renewals on a hand-built landing zone (tests/helpers/fixtures_revenue.py),
 against figures worked out by hand from docs/metrics.md."""
 from decimal import Decimal
 
 import pytest
 
-import fixtures_revenue
-from pipeline_harness import Pipeline
+from helpers import fixtures_revenue
+from helpers.pipeline_harness import Pipeline
 
 D = Decimal
 

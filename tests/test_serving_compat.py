@@ -2,7 +2,7 @@
 publication.storage_compatibility_version), and a long-running reader following the README
 picks up a new publication.
 
-The warehouse is test_publication's small hand-built one.
+The warehouse is the publication tests' small hand-built one (helpers/publication_warehouse.py).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.publication_warehouse import PUBLISHED, build_warehouse
 from orchestration.lib.serving.duckdb_file import publish
 from orchestration.lib.settings import get_settings
-from test_publication import PUBLISHED, build_warehouse
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 README_SERVING = "data/serving/analytics.duckdb"

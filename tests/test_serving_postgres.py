@@ -1,8 +1,8 @@
 """The PostgreSQL serving target (publication.target: postgres) against a real PostgreSQL
 server: a throwaway cluster (initdb + pg_ctl, unix socket only) started once per session.
 
-The warehouse is test_publication's small hand-built one, plus a table of every DuckDB type the
-real marts use (and lists) with awkward values (quotes, tabs, newlines, backslashes, NULLs).
+The warehouse is the publication tests' small hand-built one (helpers/publication_warehouse.py),
+plus a table of every DuckDB type the real marts use (and lists) with awkward values (quotes, tabs, newlines, backslashes, NULLs).
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.publication_warehouse import PUBLISHED, build_warehouse
 from orchestration.lib.serving.duckdb_file import publish
 from orchestration.lib.settings import get_settings
-from test_publication import PUBLISHED, build_warehouse
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install -e '.[dev]')")
 
@@ -433,14 +433,14 @@ def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_pa
 
     get_dbt_project()   # the manifest whose descriptions become comments
 
-    from test_publication import _dagster_assets
+    from helpers.publication_warehouse import dagster_assets
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(base_warehouse, warehouse)
     monkeypatch.setenv("CSP_PUBLICATION_TARGET", "postgres")
     monkeypatch.setenv("CSP_POSTGRES_DSN", dsn)
     serving = tmp_path / "serving" / "analytics.duckdb"
-    result = materialize(_dagster_assets(warehouse, serving, tmp_path / "docs"),
+    result = materialize(dagster_assets(warehouse, serving, tmp_path / "docs"),
                          instance=DagsterInstance.ephemeral())
     assert result.success
     assert not serving.exists(), "published to PostgreSQL, not to the DuckDB file"

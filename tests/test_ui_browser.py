@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers.ops_site import RUNNER
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "artifacts" / "ui"
-RUNNER = str(TESTS / "ops_runner.py")
 DATES = ["2024-01-01", "2024-01-02", "2024-01-03"]
-LOCATION = "ops_definitions"
+LOCATION = "helpers.ops_definitions"  # `dagster dev -m` names the code location after the module
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

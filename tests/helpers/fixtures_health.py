@@ -30,7 +30,7 @@ One drop per source on 2024-06-30 (the as-of date); everything mid_market, USD, 
 """
 import datetime as dt
 
-from landing_builder import Landing, customer, item, sub_event, unix
+from helpers.landing_builder import Landing, customer, item, sub_event, unix
 
 AS_OF = "2024-06-30"
 DROP = AS_OF

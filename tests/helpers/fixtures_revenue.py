@@ -18,7 +18,7 @@ Accounts (as-of date 2024-04-15, the latest complete drop):
 Dirt: a duplicated subscription event in a later drop, an invalid JSON line, an unknown extra
 column, and an incomplete drop (no _SUCCESS) that would cancel acc_A if it were read.
 """
-from landing_builder import Landing, customer, fx, item, sub_event
+from helpers.landing_builder import Landing, customer, fx, item, sub_event
 
 AS_OF = "2024-04-15"
 

@@ -2,20 +2,15 @@
 ingestion straight through the loader, dbt through its CLI against a private warehouse."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
+from helpers.dbt_runner import DBT, run_dbt  # noqa: F401  (DBT: the dbt executable, re-exported)
 from orchestration.lib.ingestion.contracts import OBJECTS
 from orchestration.lib.ingestion.landing import list_drops
 from orchestration.lib.ingestion.raw_store import load_drop
-from orchestration.lib.settings import DBT_PROJECT_DIR
-
-DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def ingest_all(landing: Path, raw: Path, drops: list[str] | None = None) -> dict:
@@ -30,16 +25,7 @@ def ingest_all(landing: Path, raw: Path, drops: list[str] | None = None) -> dict
 
 def dbt(args: list[str], raw: Path, warehouse: Path, target_path: Path, vars: dict | None = None,
         check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CSP_RAW_DIR": str(raw), "CSP_WAREHOUSE_PATH": str(warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(target_path), "--log-path", str(target_path / "logs")]
-    if vars:
-        cmd += ["--vars", json.dumps(vars)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
-    return proc
+    return run_dbt(args, raw=raw, warehouse=warehouse, target_path=target_path, vars=vars, check=check)
 
 
 class WarehouseReader:

@@ -4,16 +4,13 @@ marts the build exports are loaded into a DuckDB file (orchestration/lib/engines
 `query` reads, so results compare with the DuckDB warehouse table by table."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import time
 from pathlib import Path
 
-
+from helpers.dbt_runner import run_dbt
+from helpers.pipeline_harness import WarehouseReader
 from orchestration.lib.engines import spark as spark_engine
-from orchestration.lib.settings import DBT_PROJECT_DIR
-from pipeline_harness import DBT, WarehouseReader
 
 
 class SparkPipeline(WarehouseReader):
@@ -26,22 +23,10 @@ class SparkPipeline(WarehouseReader):
         self.target = self.root / "dbt_target_spark"
         self.build_seconds: float | None = None
 
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "CSP_RAW_DIR": str(self.raw.resolve()),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **spark_engine.dbt_env(self.paths)}
-
     def dbt(self, args: list[str], vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [DBT, *args, "--target", spark_engine.SPARK_TARGET,
-               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
-        if vars:
-            cmd += ["--vars", json.dumps(vars)]
-        proc = subprocess.run(cmd, env=self.env(), capture_output=True, text=True,
-                              cwd=str(self.root))
-        if check and proc.returncode != 0:
-            raise AssertionError(f"dbt {' '.join(args)} on Spark failed:\n{proc.stdout[-8000:]}\n"
-                                 f"{proc.stderr[-3000:]}")
-        return proc
+        return run_dbt(args, raw=self.raw.resolve(), target=spark_engine.SPARK_TARGET, target_path=self.target,
+                       vars=vars, env=spark_engine.dbt_env(self.paths), cwd=self.root, check=check,
+                       label=" on Spark")
 
     def build(self, select: str | None = None, vars: dict | None = None, full_refresh: bool = False,
               check: bool = True) -> subprocess.CompletedProcess:
