@@ -51,9 +51,11 @@ test: $(STAMP) lint
 test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not browser"
 
-## lint: ruff for the Python (pyproject.toml [tool.ruff])
+## lint: ruff for the Python (pyproject.toml [tool.ruff]), sqlfluff for the dbt models (.sqlfluff;
+## its dbt templater compiles each model against an in-memory warehouse)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check orchestration expectations tests bench
+	CSP_WAREHOUSE_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml

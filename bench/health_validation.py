@@ -69,8 +69,9 @@ def main(argv=None) -> int:
     base = p.query("select avg(health_score), count(*) from marts.mart_account_health where is_paying "
                    "and account_id in (select unnest(?))", [never_churned])[0]
     print("mean health score in the 90 days before:")
-    fmt = lambda s: (f"{s[0]:.1f} (n={s[1]} events, {s[2]:,} scored days; red {s[3]:.0%}, green {s[4]:.0%})"
-                     if s and s[0] is not None else "n/a")
+    def fmt(s):
+        return (f"{s[0]:.1f} (n={s[1]} events, {s[2]:,} scored days; red {s[3]:.0%}, green {s[4]:.0%})"
+                if s and s[0] is not None else "n/a")
     print(f"  churn (generator churn dates)  {fmt(churn_stats)}")
     print(f"  renewal due date, renewed      {fmt(renew_stats)}")
     print(f"  never-churned accounts, all paying days: {base[0]:.1f} ({base[1]:,} days)")

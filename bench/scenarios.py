@@ -79,7 +79,7 @@ def machine() -> dict:
     cpu = platform.processor()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
     versions = {"python": platform.python_version()}
@@ -164,7 +164,7 @@ def run_preset(name: str, p: dict, seed: int, work: Path, skip_generate: bool, d
     (work / "logs").mkdir(parents=True)
     env = bench_env(work, p)
     res: dict = {"preset": name, "params": {**p, "seed": seed}, "generated": gen,
-                 "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                 "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                  "machine": machine(), "workdir": str(work)}
 
     t_all = time.perf_counter()

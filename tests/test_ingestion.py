@@ -90,7 +90,7 @@ def test_every_record_is_loaded_or_rejected_with_a_reason(landing, tmp_path):
 
     cust = reasons("billing.customers")
     assert (3, "missing required field 'id'") in cust
-    assert [l for l, r in cust if r.startswith("invalid JSON")] == [4]
+    assert [line for line, r in cust if r.startswith("invalid JSON")] == [4]
     assert reasons("billing.invoices") == {
         (2, "negative amount in 'amount_due': -100"),
         (3, "unknown currency 'zzz' in 'currency'"),

@@ -52,7 +52,7 @@ def test_a_marked_drop_missing_an_objects_file_is_incomplete(tmp_path):
     (landing / "usage" / D2 / "events-0000.parquet").unlink()
     assert drop_problems(landing, "usage", D2) == ["missing events-*.parquet"]
     assert list_drops(landing, "usage") == ([], [D2])
-    r = evaluate_source(landing, "usage", dt.datetime(2024, 3, 2, 12, tzinfo=dt.timezone.utc))
+    r = evaluate_source(landing, "usage", dt.datetime(2024, 3, 2, 12, tzinfo=dt.UTC))
     assert not r.fresh
     assert r.summary().startswith(f"usage: drop {D2} incomplete (missing events-*.parquet), not read")
 

@@ -95,7 +95,7 @@ def test_two_runs_started_together_both_finish(tmp_path, landing, reference):
     windows = site.step_windows({"dbt_models", "gx_mart_expectations", "serving_marts"})
     assert len(windows) == 6, windows
     windows.sort()
-    for (s1, e1, r1, k1), (s2, e2, r2, k2) in zip(windows, windows[1:]):
+    for (_, e1, r1, k1), (s2, _, r2, k2) in zip(windows, windows[1:]):
         assert e1 <= s2, f"{k1} of run {r1[:8]} overlapped {k2} of run {r2[:8]}"
 
 

@@ -34,7 +34,7 @@ from orchestration.lib.ingestion.contracts import SOURCES
 from orchestration.lib.settings import get_settings
 from orchestration.runs.recovery import reap_orphaned_runs
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 from orchestration.defs.assets.ingestion import ingestion_assets  # noqa: E402
 from orchestration.defs.jobs import jobs  # noqa: E402

@@ -105,7 +105,8 @@ def test_movements_reconcile_to_total_mrr_change(built):
         select month, total, moved, total - coalesce(lag(total) over (order by month), 0) as change
         from totals qualify moved <> change""")
     assert bad == []
-    totals = dict(built.query("select cast(month as varchar), sum(ending_mrr) from marts.fct_mrr_movements where month >= '2024-01-01' group by 1"))
+    totals = dict(built.query("select cast(month as varchar), sum(ending_mrr) from marts.fct_mrr_movements "
+                              "where month >= '2024-01-01' group by 1"))
     assert totals == {"2024-01-01": D("658.00"), "2024-02-01": D("1008.00"), "2024-03-01": D("838.00"), "2024-04-01": D("918.00")}
 
 

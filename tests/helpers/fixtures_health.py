@@ -87,7 +87,7 @@ class Builder:
         for d in days(start, end, step):
             for i, f in enumerate(features):
                 self.n += 1
-                t = dt.datetime.fromisoformat(d + "T10:00:00").replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=i)
+                t = dt.datetime.fromisoformat(d + "T10:00:00").replace(tzinfo=dt.UTC) + dt.timedelta(minutes=i)
                 recs.append({"message_id": f"m{self.n}", "account_id": acc, "user_id": uid,
                              "event": f"{f}_used", "feature": f, "timestamp": t, "received_at": t})
         self.add("usage", "events", recs)

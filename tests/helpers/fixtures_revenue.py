@@ -40,7 +40,9 @@ def build(root) -> Landing:
     L.add(b, d2, "customers", [customer("cus_D2", "acc_D", "2024-02-01", segment="enterprise")])
     L.add(b, d3, "customers", [customer("cus_A", "acc_A", "2024-01-01", "2024-03-01", segment="mid_market")])
 
-    a = lambda q: [item(10000, q)]
+    def a(q):
+        return [item(10000, q)]
+
     ev = []
     ev += [sub_event("evt_A1", "2024-01-05T09:00:00", "sub_A1", "cus_A", "active", a(2),
                      etype="customer.subscription.created", period_end="2024-02-05")]

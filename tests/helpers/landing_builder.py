@@ -20,11 +20,11 @@ EVENT_SCHEMA = pa.schema([
 def unix(s: str) -> int:
     """'2024-01-15' or '2024-01-15T10:00:00' (UTC) -> unix seconds."""
     d = dt.datetime.fromisoformat(s)
-    return int(d.replace(tzinfo=dt.timezone.utc).timestamp())
+    return int(d.replace(tzinfo=dt.UTC).timestamp())
 
 
 def utc(s: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(s).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(s).replace(tzinfo=dt.UTC)
 
 
 class Landing:
@@ -34,7 +34,7 @@ class Landing:
         self.root = Path(root)
         self.drops: dict[tuple[str, str], dict[str, list]] = {}
 
-    def add(self, source: str, drop: str, obj: str, records: list) -> "Landing":
+    def add(self, source: str, drop: str, obj: str, records: list) -> Landing:
         self.drops.setdefault((source, drop), {}).setdefault(obj, []).extend(records)
         return self
 

@@ -55,7 +55,7 @@ def _kind(duckdb_type: str) -> str:
 
 def _norm_exact(v):
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        return v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return v.astimezone(dt.UTC).replace(tzinfo=None)
     return v
 
 

@@ -41,7 +41,7 @@ def _records(landing: Path, obj: str):
 
 
 def _day(unix: int) -> dt.date:
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(unix, dt.UTC).date()
 
 
 def month_end(m: dt.date) -> dt.date:
@@ -108,7 +108,7 @@ class Reference:
     def _account_daily(self) -> dict[str, dict[dt.date, float]]:
         """account -> day -> MRR rounded to the cent, from the account's first event to as-of."""
         per_account_subs = defaultdict(list)
-        for sub, evs in self.subs.items():
+        for evs in self.subs.values():
             acc = self.customer_account.get(evs[0]["data"]["object"]["customer"])
             if acc:
                 per_account_subs[acc].append(evs)

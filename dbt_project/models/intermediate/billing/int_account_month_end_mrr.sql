@@ -20,12 +20,12 @@ as_of as (
 month_ends as (
 
     select
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
-        date_day as month_end_date
+        cast({{ dbt.date_trunc('month', 'daily.date_day') }} as date) as month_start,
+        daily.date_day as month_end_date
     from daily
     cross join as_of
-    where date_day = cast({{ last_day('date_day') }} as date)
-       or date_day = as_of.as_of_date
+    where daily.date_day = cast({{ last_day('daily.date_day') }} as date)
+        or daily.date_day = as_of.as_of_date
     group by 1, 2
 
 ),

@@ -22,7 +22,7 @@ bounds as (
     {% if is_incremental() -%}
     select {{ lookback_start() }} as first_date, {{ as_of_date() }} as as_of_date
     {%- else -%}
-    select min(state_date) as first_date, {{ as_of_date() }} as as_of_date from states
+        select min(state_date) as first_date, {{ as_of_date() }} as as_of_date from states
     {%- endif %}
 
 ),

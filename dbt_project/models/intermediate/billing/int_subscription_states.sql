@@ -35,8 +35,10 @@ item_mrr as (
     select
         items.event_id,
         count(*) as item_count,
-        sum(items.quantity * cast(items.unit_amount as double) / items.interval_months
-            * case when items.currency = 'usd' then 1.0 else fx.usd_per_unit end) as mrr_usd_if_paying,
+        sum(
+            items.quantity * cast(items.unit_amount as double) / items.interval_months
+            * case when items.currency = 'usd' then 1.0 else fx.usd_per_unit end
+        ) as mrr_usd_if_paying,
         -- a missing rate must surface as an error (tests), never as a zero
         sum(case when items.currency <> 'usd' and fx.usd_per_unit is null then 1 else 0 end)
             as items_missing_fx_rate,
@@ -101,7 +103,6 @@ select
     states.*,
     states.state_date as valid_from_date,
     day_end.valid_to_date,
-    case when states.is_paying and states.items_missing_fx_rate > 0 then true else false end
-        as is_missing_fx_rate
+    coalesce(states.is_paying and states.items_missing_fx_rate > 0, false) as is_missing_fx_rate
 from states
 left join day_end on day_end.event_id = states.event_id

@@ -98,8 +98,8 @@ overdue_days as (
         on days.date_day > invoices.due_date
         and (invoices.paid_date is null or days.date_day < invoices.paid_date)
     where invoices.due_date is not null
-      and invoices.status not in ('void', 'draft')
-      and not (invoices.status = 'paid' and invoices.paid_date is null)
+        and invoices.status not in ('void', 'draft')
+        and not (invoices.status = 'paid' and invoices.paid_date is null)
 
 ),
 

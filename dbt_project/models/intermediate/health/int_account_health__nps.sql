@@ -28,7 +28,8 @@ nps_responses as (
 
 ),
 
-bounds as (
+-- read only on an incremental run (sqlfluff compiles the full refresh)
+bounds as (  -- noqa: ST03
 
     {{ health_window_bounds() }}
 
@@ -53,7 +54,7 @@ nps_daily as (
         account_id,
         response_date as date_day,
         cast({{ dbt.datediff("cast('1970-01-01' as date)", 'response_date', 'day') }} as {{ dbt.type_bigint() }}) * 1000
-            + cast(round(avg(score) * 10) as {{ dbt.type_bigint() }}) as nps_key
+        + cast(round(avg(score) * 10) as {{ dbt.type_bigint() }}) as nps_key
     from nps_responses
     where account_id is not null
     {% if is_incremental() -%}
@@ -86,8 +87,8 @@ select
     spine.date_day,
     case
         when latest.nps_key is not null
-             and floor(latest.nps_key / 1000) >
-                 {{ dbt.datediff("cast('1970-01-01' as date)", 'spine.date_day', 'day') }} - cfg.satisfaction_window_days
+            and floor(latest.nps_key / 1000)
+            > {{ dbt.datediff("cast('1970-01-01' as date)", 'spine.date_day', 'day') }} - cfg.satisfaction_window_days
             then (latest.nps_key - 1000 * floor(latest.nps_key / 1000)) / 10.0
     end as latest_nps_score
 from spine

@@ -58,15 +58,15 @@ breach_tickets as (
         t.account_id,
         t.ticket_id,
         cast({{ dbt.dateadd('hour', 'c.alert_urgent_ticket_unsolved_threshold', 't.created_at') }} as date) as breach_start_date,
-        coalesce(t.solved_date, (select as_of_date from bounds)) as breach_end_date
+        coalesce(t.solved_date, (select bounds.as_of_date from bounds)) as breach_end_date
     from ticket_facts as t
     inner join cfg as c on c.account_id = t.account_id
     where t.priority = 'urgent'
-      and c.alert_urgent_ticket_unsolved_threshold is not null
-      and (
-          (t.solved_at is null and not t.is_solved)
-          or t.solved_at > {{ dbt.dateadd('hour', 'c.alert_urgent_ticket_unsolved_threshold', 't.created_at') }}
-      )
+        and c.alert_urgent_ticket_unsolved_threshold is not null
+        and (
+            (t.solved_at is null and not t.is_solved)
+            or t.solved_at > {{ dbt.dateadd('hour', 'c.alert_urgent_ticket_unsolved_threshold', 't.created_at') }}
+        )
 
 ),
 

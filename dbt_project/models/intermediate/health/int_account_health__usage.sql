@@ -197,10 +197,12 @@ select
     -- "as of the day": a late event never rewrites rows before its own day, so an
     -- incremental refresh equals a full refresh
     case when usage_firsts.first_event_date <= spine.date_day
-         then usage_firsts.first_event_date end as first_event_date,
+            then usage_firsts.first_event_date
+    end as first_event_date,
     coalesce(usage_firsts.first_event_date <= spine.date_day, false) as has_usage_data,
     case when usage_firsts.first_admin_active_date <= spine.date_day
-         then usage_firsts.first_admin_active_date end as first_admin_active_date,
+            then usage_firsts.first_admin_active_date
+    end as first_admin_active_date,
     running.util_users as active_users_utilization_window,
     running.eng_users as active_users_engagement_window,
     running.eng_user_days as user_days_engagement_window,

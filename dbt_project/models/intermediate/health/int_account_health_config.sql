@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (the Jinja loops over the components and rules below lay out their own indentation)
 -- The health configuration resolved per account (its current segment): for every known
 -- component whether it counts, its weight, window and thresholds; the tier bands; and every
 -- alert rule's switch, severity and threshold. A row of the account's segment overrides the

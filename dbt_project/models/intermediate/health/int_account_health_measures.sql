@@ -27,14 +27,14 @@ mrr_daily as (
 
 {%- for part in ['usage', 'tickets', 'nps', 'urgent_tickets', 'invoices'] %}
 
-{{ part }} as (
+    {{ part }} as (
 
-    select * from {{ ref('int_account_health__' ~ part) }}
-    {% if is_incremental() -%}
+        select * from {{ ref('int_account_health__' ~ part) }}
+        {% if is_incremental() -%}
     where date_day >= {{ lookback_start() }}
     {%- endif %}
 
-),
+    ),
 {%- endfor %}
 
 spine as (
@@ -84,7 +84,7 @@ joined as (
     from spine
     inner join cfg on cfg.account_id = spine.account_id
     {%- for part in ['usage', 'tickets', 'nps', 'urgent_tickets', 'invoices'] %}
-    inner join {{ part }} on {{ part }}.account_id = spine.account_id and {{ part }}.date_day = spine.date_day
+        inner join {{ part }} on {{ part }}.account_id = spine.account_id and {{ part }}.date_day = spine.date_day
     {%- endfor %}
 
 )
@@ -93,19 +93,25 @@ select
     joined.*,
     -- the raw measure of each component; null = no data (the component is left out)
     case when has_usage_data and seats > 0
-        then cast(active_users_utilization_window as double) / seats end as license_utilization_measure,
+            then cast(active_users_utilization_window as double) / seats
+    end as license_utilization_measure,
     case when has_usage_data then
-        case when active_users_engagement_window > 0
-            then cast(user_days_engagement_window as double) / active_users_engagement_window else 0 end
+            case when active_users_engagement_window > 0
+                    then cast(user_days_engagement_window as double) / active_users_engagement_window
+                else 0
+            end
     end as engagement_measure,
     case when has_usage_data and core_features_total > 0
-        then cast(core_features_used as double) / core_features_total end as breadth_measure,
+            then cast(core_features_used as double) / core_features_total
+    end as breadth_measure,
     case when events_prior_trend_window > 0
-        then cast(events_trend_window as double) / events_prior_trend_window end as usage_trend_measure,
+            then cast(events_trend_window as double) / events_prior_trend_window
+    end as usage_trend_measure,
     case when has_usage_data then admins_active_champion_window end as champion_measure,
     case when seats > 0 then 10.0 * tickets_support_window / seats end as support_burden_measure,
     case when tickets_sla_met + tickets_sla_missed > 0
-        then cast(tickets_sla_met as double) / (tickets_sla_met + tickets_sla_missed) end as responsiveness_measure,
+            then cast(tickets_sla_met as double) / (tickets_sla_met + tickets_sla_missed)
+    end as responsiveness_measure,
     case
         when csat_good + csat_bad > 0 and latest_nps_score is not null
             then (cast(csat_good as double) / (csat_good + csat_bad) + latest_nps_score / 10.0) / 2

@@ -31,7 +31,7 @@ bounds as (
 
     select
         min(known_from_date) as first_date,
-        (select max(date_day) from {{ ref('int_account_mrr_daily') }}) as as_of_date
+        (select max(m.date_day) from {{ ref('int_account_mrr_daily') }} as m) as as_of_date
     from due
 
 ),
@@ -47,8 +47,10 @@ windows as (
     select
         due.account_id,
         due.due_date,
-        greatest(due.known_from_date,
-                 {{ health_add_days('due.due_date', '-1 * greatest(90, cast(coalesce(cfg.alert_days, 0) as integer))') }}) as window_start
+        greatest(
+            due.known_from_date,
+            {{ health_add_days('due.due_date', '-1 * greatest(90, cast(coalesce(cfg.alert_days, 0) as integer))') }}
+        ) as window_start
     from due
     left join cfg on cfg.account_id = due.account_id
 

@@ -55,19 +55,19 @@ select
     case
         when tickets.first_replied_at is null or sla.first_reply_hours is null then null
         else {{ dbt.datediff('tickets.created_at', 'tickets.first_replied_at', 'second') }}
-             <= sla.first_reply_hours * 3600
+            <= sla.first_reply_hours * 3600
     end as met_first_reply_sla,
     -- met / missed by the first reply; a ticket still without a reply counts as missed once
     -- its target has passed by the as-of date; null = no target or not due yet
     case
         when {{ dbt.datediff('tickets.created_at', 'tickets.first_replied_at', 'second') }}
-             <= sla.first_reply_hours * 3600 then 'met'
+            <= sla.first_reply_hours * 3600 then 'met'
         when {{ dbt.datediff('tickets.created_at', 'tickets.first_replied_at', 'second') }}
-             > sla.first_reply_hours * 3600 then 'missed'
+            > sla.first_reply_hours * 3600 then 'missed'
         when tickets.first_replied_at is null
-             and sla.first_reply_hours is not null
-             and {{ dbt.dateadd('hour', 'sla.first_reply_hours', 'tickets.created_at') }}
-                 < cast({{ health_add_days('as_of.as_of_date', '1') }} as {{ dbt.type_timestamp() }})
+            and sla.first_reply_hours is not null
+            and {{ dbt.dateadd('hour', 'sla.first_reply_hours', 'tickets.created_at') }}
+            < cast({{ health_add_days('as_of.as_of_date', '1') }} as {{ dbt.type_timestamp() }})
             then 'missed'
     end as sla_outcome
 from tickets

@@ -24,4 +24,5 @@ select
     feature,
     count(*) as events
 from events
-group by event_date, account_id, user_id, feature
+-- (the usage_events() macro groups by position: AM06 sees both styles in one file)
+group by event_date, account_id, user_id, feature  -- noqa: AM06

@@ -38,5 +38,5 @@ left join {{ this }} as existing
     on existing.account_id = window_days.account_id
     and existing.user_id = window_days.user_id
 {% else %}
-select * from window_days
+    select * from window_days
 {% endif %}

@@ -36,7 +36,7 @@ current_mrr as (
 
     select account_id, mrr, arr, seats
     from mrr_daily
-    where date_day = (select max(date_day) from mrr_daily)
+    where date_day = (select max(m.date_day) from mrr_daily as m)
 
 ),
 
@@ -54,7 +54,7 @@ current_lifecycle as (
     -- lifecycle stage and health on the as-of date
     select account_id, lifecycle_stage, health_score, health_tier
     from {{ ref('fct_account_lifecycle_daily') }}
-    where date = (select max(date_day) from mrr_daily)
+    where date = (select max(m.date_day) from mrr_daily as m)
 
 )
 

@@ -25,7 +25,8 @@ usage as (
 
 tickets as (
 
-    select * from {{ ref('int_ticket_facts') }} where account_id is not null
+    select * from {{ ref('int_ticket_facts') }}
+    where account_id is not null
 
 ),
 

@@ -67,8 +67,10 @@ staged as (
         -- as known on the day: a row never tells a first payment still in its future (so a
         -- daily refresh and a full rebuild give the same history)
         case when first_mrr.first_mrr_date <= days.date_day then first_mrr.first_mrr_date end as first_mrr_date,
-        case when first_mrr.first_mrr_date <= days.date_day
-             then {{ dbt.datediff('first_mrr.first_mrr_date', 'days.date_day', 'day') }} end as days_since_first_mrr,
+        case
+            when first_mrr.first_mrr_date <= days.date_day
+                then {{ dbt.datediff('first_mrr.first_mrr_date', 'days.date_day', 'day') }}
+        end as days_since_first_mrr,
         renewals.next_due_date as renewal_due_date,
         health.health_score,
         health.health_tier,
@@ -76,7 +78,7 @@ staged as (
             when days.mrr = 0 and first_mrr.first_mrr_date < days.date_day then 'churned'
             when days.mrr = 0 then 'trial'
             when (health.first_event_date is null or health.first_event_date > days.date_day)
-                 and days.date_day < {{ health_add_days('first_mrr.first_mrr_date', '30') }} then 'handover'
+                and days.date_day < {{ health_add_days('first_mrr.first_mrr_date', '30') }} then 'handover'
             when days.date_day < {{ health_add_days('first_mrr.first_mrr_date', '90') }} then 'onboarding'
             when renewals.next_due_date is not null then 'renewal'
             when health.health_tier = 'red' then 'at_risk'

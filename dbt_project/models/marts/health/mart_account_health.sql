@@ -3,6 +3,8 @@
     unique_key=['date'],
     **incremental_by_date('date'),
 ) }}
+-- noqa: disable=LT02
+-- (the Jinja loops over the components below lay out their own indentation)
 -- Customer health per account and day (daily history). Each component's raw measure
 -- (int_account_health_measures) is mapped to 0-100 by the account's segment thresholds
 -- (seeds/health_components.csv): 100 * clamp((measure - bad) / (good - bad), 0, 1). The

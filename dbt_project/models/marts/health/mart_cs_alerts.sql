@@ -37,6 +37,8 @@ as_of as (
 
 ),
 
+-- the branches of the union below take their column names from the first one
+-- noqa: disable=AL03,AL08
 conditions as (
 
     select
@@ -53,9 +55,9 @@ conditions as (
     from health as h
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_usage_drop_enabled
-      and h.is_paying
-      and h.events_prior_trend_window > 0
-      and h.events_trend_window <= (1 - c.alert_usage_drop_threshold) * h.events_prior_trend_window
+        and h.is_paying
+        and h.events_prior_trend_window > 0
+        and h.events_trend_window <= (1 - c.alert_usage_drop_threshold) * h.events_prior_trend_window
 
     union all
 
@@ -70,9 +72,9 @@ conditions as (
     from health as h
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_champion_gone_enabled
-      and h.is_paying
-      and h.first_admin_active_date <= {{ health_add_days('h.date', '-1 * cast(c.alert_champion_gone_threshold as integer)') }}
-      and h.admins_active_alert_window = 0
+        and h.is_paying
+        and h.first_admin_active_date <= {{ health_add_days('h.date', '-1 * cast(c.alert_champion_gone_threshold as integer)') }}
+        and h.admins_active_alert_window = 0
 
     union all
 
@@ -88,7 +90,7 @@ conditions as (
     from health as h
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_urgent_ticket_unsolved_enabled
-      and h.urgent_tickets_breached > 0
+        and h.urgent_tickets_breached > 0
 
     union all
 
@@ -104,8 +106,8 @@ conditions as (
     from health as h
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_health_red_enabled
-      and h.is_paying
-      and h.health_tier = 'red'
+        and h.is_paying
+        and h.health_tier = 'red'
 
     union all
 
@@ -121,9 +123,9 @@ conditions as (
     inner join cfg as c on c.account_id = h.account_id
     inner join renewals as r on r.account_id = h.account_id and r.date_day = h.date
     where c.alert_renewal_not_green_enabled
-      and h.is_paying
-      and r.days_to_due <= c.alert_renewal_not_green_threshold
-      and h.health_tier in ('yellow', 'red')
+        and h.is_paying
+        and r.days_to_due <= c.alert_renewal_not_green_threshold
+        and h.health_tier in ('yellow', 'red')
 
     union all
 
@@ -138,9 +140,10 @@ conditions as (
     from health as h
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_invoice_overdue_enabled
-      and h.max_days_overdue > c.alert_invoice_overdue_threshold
+        and h.max_days_overdue > c.alert_invoice_overdue_threshold
 
 ),
+-- noqa: enable=AL03,AL08
 
 islands as (
 
@@ -177,7 +180,8 @@ select
     case when alerts.last_active_date >= as_of.as_of_date then 'open' else 'closed' end as status,
     alerts.opened_date,
     case when alerts.last_active_date < as_of.as_of_date
-        then {{ health_add_days('alerts.last_active_date', '1') }} end as closed_date,
+            then {{ health_add_days('alerts.last_active_date', '1') }}
+    end as closed_date,
     alerts.last_active_date,
     alerts.days_active,
     opening.threshold,

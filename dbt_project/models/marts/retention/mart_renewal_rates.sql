@@ -11,12 +11,14 @@ renewals as (
 
 periods as (
 
-    select 'month' as grain, cast({{ dbt.date_trunc('month', 'due_date') }} as date) as period_start,
-           segment, outcome, prior_arr, renewed_arr
+    select
+        'month' as grain, cast({{ dbt.date_trunc('month', 'due_date') }} as date) as period_start,
+        segment, outcome, prior_arr, renewed_arr
     from renewals
     union all
-    select 'quarter' as grain, cast({{ dbt.date_trunc('quarter', 'due_date') }} as date) as period_start,
-           segment, outcome, prior_arr, renewed_arr
+    select
+        'quarter' as grain, cast({{ dbt.date_trunc('quarter', 'due_date') }} as date) as period_start,
+        segment, outcome, prior_arr, renewed_arr
     from renewals
 
 ),
@@ -44,7 +46,8 @@ aggregated as (
         cast(sum(case when outcome <> 'pending' then renewed_arr else 0 end) as decimal(18, 2))
             as closed_renewed_arr,
         cast(sum(case when outcome = 'pending' then 0
-                      when renewed_arr < prior_arr then renewed_arr else prior_arr end) as decimal(18, 2))
+            when renewed_arr < prior_arr then renewed_arr else prior_arr
+        end) as decimal(18, 2))
             as closed_retained_arr,
         cast(sum(case when outcome = 'pending' then prior_arr else 0 end) as decimal(18, 2))
             as pending_prior_arr
@@ -66,11 +69,14 @@ select
     closed_retained_arr,
     pending_prior_arr,
     case when renewed_count + churned_count > 0
-         then cast(renewed_count as double) / (renewed_count + churned_count) end as logo_renewal_rate,
+            then cast(renewed_count as double) / (renewed_count + churned_count)
+    end as logo_renewal_rate,
     case when renewed_count + churned_count > 0 and closed_prior_arr > 0
-         then cast(closed_retained_arr as double) / cast(closed_prior_arr as double) end
+            then cast(closed_retained_arr as double) / cast(closed_prior_arr as double)
+    end
         as gross_amount_renewal_rate,
     case when renewed_count + churned_count > 0 and closed_prior_arr > 0
-         then cast(closed_renewed_arr as double) / cast(closed_prior_arr as double) end
+            then cast(closed_renewed_arr as double) / cast(closed_prior_arr as double)
+    end
         as net_amount_renewal_rate
 from aggregated

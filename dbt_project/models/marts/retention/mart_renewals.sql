@@ -38,9 +38,9 @@ due_subscriptions as (
         subscription_id
     from states
     where is_annual
-      and is_paying
-      and account_id is not null
-      and current_period_end_date is not null
+        and is_paying
+        and account_id is not null
+        and current_period_end_date is not null
 
 ),
 
@@ -75,13 +75,13 @@ evaluated as (
 
     select
         dated.*,
-        coalesce(prior.arr, 0) as prior_arr_value,
+        coalesce(prior_term.arr, 0) as prior_arr_value,
         coalesce(decided.mrr, 0) as decision_mrr,
         coalesce(decided.arr, 0) as decision_arr,
         dated.decision_date > dated.as_of_date as is_pending
     from dated
-    left join mrr_daily as prior
-        on prior.account_id = dated.account_id and prior.date_day = dated.prior_arr_date
+    left join mrr_daily as prior_term
+        on prior_term.account_id = dated.account_id and prior_term.date_day = dated.prior_arr_date
     left join mrr_daily as decided
         on decided.account_id = dated.account_id and decided.date_day = dated.decision_date
 

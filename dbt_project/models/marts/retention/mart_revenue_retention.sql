@@ -78,8 +78,10 @@ aggregated as (
         cast(sum(case when ending_mrr > 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as retained_accounts,
         cast(sum(starting_mrr) as decimal(18, 2)) as starting_mrr,
         cast(sum(ending_mrr) as decimal(18, 2)) as ending_mrr,
-        cast(sum(case when ending_mrr < starting_mrr then ending_mrr else starting_mrr end)
-             as decimal(18, 2)) as retained_mrr
+        cast(
+            sum(case when ending_mrr < starting_mrr then ending_mrr else starting_mrr end)
+            as decimal(18, 2)
+        ) as retained_mrr
     from by_segment
     group by month, segment
 
@@ -101,11 +103,14 @@ select
     cast(coalesce(aggregated.ending_mrr, 0) as decimal(18, 2)) as ending_mrr,
     cast(coalesce(aggregated.retained_mrr, 0) as decimal(18, 2)) as retained_mrr,
     case when aggregated.cohort_accounts > 0
-         then cast(aggregated.retained_accounts as double) / aggregated.cohort_accounts end as logo_retention,
+            then cast(aggregated.retained_accounts as double) / aggregated.cohort_accounts
+    end as logo_retention,
     case when aggregated.starting_mrr > 0
-         then cast(aggregated.retained_mrr as double) / cast(aggregated.starting_mrr as double) end as grr,
+            then cast(aggregated.retained_mrr as double) / cast(aggregated.starting_mrr as double)
+    end as grr,
     case when aggregated.starting_mrr > 0
-         then cast(aggregated.ending_mrr as double) / cast(aggregated.starting_mrr as double) end as nrr
+            then cast(aggregated.ending_mrr as double) / cast(aggregated.starting_mrr as double)
+    end as nrr
 from all_months
 left join aggregated
     on aggregated.month = all_months.month and aggregated.segment = all_months.segment

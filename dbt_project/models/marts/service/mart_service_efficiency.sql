@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (the CTEs of the Jinja loop below stay at the left margin, like every CTE)
 -- Service efficiency (服务效率) per account and month, plus an overall row per month
 -- (scope = 'overall', account_id null; it also counts tickets of organizations without an
 -- account). Tickets are counted in the month they were opened (opened, first reply, SLA) or
