@@ -39,7 +39,9 @@ def base_warehouse(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def warehouse(base_warehouse, tmp_path) -> Path:
+def warehouse(base_warehouse, tmp_path, monkeypatch) -> Path:
+    # the publication gate reads reject blocks from the raw layer: its own, never the checkout's
+    monkeypatch.setenv("CSP_RAW_DIR", str(tmp_path / "raw"))
     path = tmp_path / "warehouse" / "warehouse.duckdb"
     path.parent.mkdir()
     shutil.copy(base_warehouse, path)

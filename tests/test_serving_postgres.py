@@ -439,6 +439,7 @@ def test_dagster_serving_marts_publishes_to_postgres(dsn, base_warehouse, tmp_pa
     shutil.copy(base_warehouse, warehouse)
     monkeypatch.setenv("CSP_PUBLICATION_TARGET", "postgres")
     monkeypatch.setenv("CSP_POSTGRES_DSN", dsn)
+    monkeypatch.setenv("CSP_RAW_DIR", str(tmp_path / "raw"))   # reject blocks: its own raw layer
     serving = tmp_path / "serving" / "analytics.duckdb"
     result = materialize(dagster_assets(warehouse, serving, tmp_path / "docs"),
                          instance=DagsterInstance.ephemeral())

@@ -2,7 +2,7 @@
 
 dbt builds the project with the `spark` target of dbt_project/profiles.yml (dbt-spark; the
 `session` method runs a local PySpark inside the dbt process). The Parquet raw layer written by
-ingestion is registered as external tables before each run (macros/spark_specific.sql,
+ingestion is registered as external tables before each run (macros/register_raw_sources.sql,
 `spark__register_raw_sources`), so there is no second ingestion path. After the run, the
 `on-run-end` hook writes the marts it built (and int_as_of_date) as Parquet to
 ``<spark dir>/export/<schema>/<table>/``; :func:`load_exported_marts` loads them into a DuckDB
