@@ -27,6 +27,8 @@ MART_KEYS: dict[str, list[str]] = {
     "mart_renewal_rates": ["grain", "period_start", "segment"],
     "mart_revenue_retention": ["month", "segment"],
     "fct_mrr_movements": ["account_id", "month"],
+    "mart_cs_kpis_monthly": ["month", "segment"],
+    "mart_csm_book": ["csm_owner"],
 }
 VALIDATED_MARTS: tuple[str, ...] = tuple(MART_KEYS)
 
@@ -85,6 +87,8 @@ def _columns(columns: list[str]) -> gxe.Expectation:
 
 def _unique(mart: str) -> gxe.Expectation:
     keys = MART_KEYS[mart]
+    if len(keys) == 1:
+        return gxe.ExpectColumnValuesToBeUnique(column=keys[0], description=f"key {keys[0]} is unique")
     return gxe.ExpectCompoundColumnsToBeUnique(
         column_list=keys, description=f"key ({', '.join(keys)}) is unique"
     )
@@ -428,11 +432,209 @@ where coalesce(b.due_count, 0) <> coalesce(e.due_count, 0)
     return gx.ExpectationSuite(name="mart_renewal_rates", expectations=exps)
 
 
+# ---------------------------------------------------------------------------------------------
+# mart_cs_kpis_monthly
+# ---------------------------------------------------------------------------------------------
+KPI_MOVEMENTS = {"new": "new_mrr", "expansion": "expansion_mrr", "contraction": "contraction_mrr",
+                 "churn": "churned_mrr", "reactivation": "reactivation_mrr"}
+KPI_COUNTS = ["paying_accounts", "new_accounts", "churned_accounts", "renewals_due",
+              "renewals_renewed", "renewals_churned", "renewals_pending", "green_accounts",
+              "yellow_accounts", "red_accounts", "unscored_accounts",
+              *[f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]]
+KPI_MONEY = ["mrr", "arr", *KPI_MOVEMENTS.values(), "net_new_mrr"]
+
+
+def _same_rate(a: str, b: str, tolerance: float) -> str:
+    """SQL: `a` and `b` differ (one null and not the other, or apart by more than tolerance)."""
+    return f"(({a} is null) <> ({b} is null) or abs({a} - {b}) > {tolerance})"
+
+
+def cs_kpis_monthly_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    r = RATE_TOLERANCE
+    rates = ["nrr", "grr", "logo_retention"]
+    renewal_rates = ["logo_renewal_rate", "gross_amount_renewal_rate", "net_amount_renewal_rate"]
+    exps: list[gxe.Expectation] = [
+        _columns(["month", "segment", "paying_accounts", "mrr", "arr", *KPI_MOVEMENTS.values(),
+                  "net_new_mrr", *rates, "renewals_due", "renewals_renewed", "renewals_churned",
+                  *renewal_rates, "green_share", "yellow_share", "red_share",
+                  "median_first_reply_hours", "sla_attainment", "csat", "nps"]),
+        *_not_null(["month", "segment", *KPI_COUNTS, *KPI_MONEY]),
+        _unique("mart_cs_kpis_monthly"),
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1,
+                                            description=f"{c} is a fraction in [0, 1]")
+          for c in ("green_share", "yellow_share", "red_share", "sla_attainment", "csat")],
+        gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=-1, max_value=1,
+                                          description="NPS is in [-1, 1]"),
+        _rows("""
+select distinct b.month as month_without_all_row
+from mart b
+where not exists (select 1 from mart x where x.month = b.month and x.segment = 'all')
+""", "every month has an `all` segment row"),
+        _rows("""
+select month, segment, paying_accounts, green_accounts, yellow_accounts, red_accounts,
+       unscored_accounts
+from mart
+where green_accounts + yellow_accounts + red_accounts + unscored_accounts <> paying_accounts
+""", "the health mix covers the paying accounts: green + yellow + red + unscored = paying"),
+        _rows(f"""
+select month, segment, net_new_mrr, {' + '.join(KPI_MOVEMENTS.values())} as movements
+from mart
+where abs(net_new_mrr - ({' + '.join(KPI_MOVEMENTS.values())})) > {m}
+""", "net new MRR is the sum of the five movements"),
+        _rows(f"""
+with seg as (
+    select month, {', '.join(f'sum({c}) as {c}' for c in KPI_COUNTS + KPI_MONEY)}
+    from mart where segment <> 'all' group by month
+)
+select a.month, {', '.join(f'a.{c}, s.{c} as segments_{c}' for c in ('paying_accounts', 'mrr', 'net_new_mrr', 'renewals_due'))}
+from mart a join seg s on s.month = a.month
+where a.segment = 'all'
+  and ({' or '.join([f'a.{c} <> s.{c}' for c in KPI_COUNTS] + [f'abs(a.{c} - s.{c}) > {m}' for c in KPI_MONEY])})
+""", "segment rows add up to the `all` row (accounts, MRR, ARR, movements, renewals, health "
+     "mix, alerts)"),
+        _rows(f"""
+with {AS_OF_CTE},
+{MONTH_END_CTE},
+expected as (
+    select month, count(*) filter (where mrr > 0) as paying_accounts, sum(mrr) as mrr
+    from month_end group by month
+)
+select k.month, k.paying_accounts, e.paying_accounts as fact_paying_accounts,
+       k.mrr, e.mrr as fact_mrr
+from mart k left join expected e on e.month = k.month
+where k.segment = 'all'
+  and (k.paying_accounts <> coalesce(e.paying_accounts, 0)
+       or abs(k.mrr - coalesce(e.mrr, 0)) > {m} or abs(k.arr - 12 * coalesce(e.mrr, 0)) > {m})
+""", "reconciles with fct_account_daily: paying accounts and MRR on the month's last day, "
+     "ARR = 12 x MRR (`all` rows)"),
+        _rows(f"""
+with expected as (
+    select month, {', '.join(f"sum(movement_mrr) filter (where movement_type = '{t}') as {c}" for t, c in KPI_MOVEMENTS.items())},
+           sum(movement_mrr) as net_new_mrr
+    from marts.fct_mrr_movements group by month
+)
+select k.month, {', '.join(f'k.{c}, e.{c} as movements_{c}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])}
+from mart k left join expected e on e.month = k.month
+where k.segment = 'all'
+  and ({' or '.join(f'abs(k.{c} - coalesce(e.{c}, 0)) > {m}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])})
+""", "reconciles with fct_mrr_movements: each movement type's MRR of the month (`all` rows)"),
+        _rows(f"""
+with months as (select distinct month from mart)
+select coalesce(k.month, r.month) as month, coalesce(k.segment, r.segment) as segment,
+       {', '.join(f'k.{c}, r.{c} as retention_{c}' for c in rates)}
+from (select * from mart where {' or '.join(f'{c} is not null' for c in rates)}
+      or (month, segment) in (select month, segment from marts.mart_revenue_retention)) k
+full outer join (select * from marts.mart_revenue_retention
+                 where month in (select month from months)) r
+  on r.month = k.month and r.segment = k.segment
+where k.month is null or r.month is null
+   or {' or '.join(_same_rate(f'k.{c}', f'r.{c}', r) for c in rates)}
+""", "agrees with mart_revenue_retention: NRR, GRR and logo retention of every month and "
+     "segment it has, null where it has none"),
+        _rows(f"""
+with months as (select distinct month from mart),
+rates as (select * from marts.mart_renewal_rates
+          where grain = 'month' and period_start in (select month from months))
+select coalesce(k.month, e.period_start) as month, coalesce(k.segment, e.segment) as segment,
+       k.renewals_due, e.due_count, k.renewals_renewed, e.renewed_count,
+       k.renewals_churned, e.churned_count, k.renewals_pending, e.pending_count,
+       {', '.join(f'k.{c}, e.{c} as renewal_rates_{c}' for c in renewal_rates)}
+from mart k
+full outer join rates e on e.period_start = k.month and e.segment = k.segment
+where k.month is null
+   or k.renewals_due <> coalesce(e.due_count, 0)
+   or k.renewals_renewed <> coalesce(e.renewed_count, 0)
+   or k.renewals_churned <> coalesce(e.churned_count, 0)
+   or k.renewals_pending <> coalesce(e.pending_count, 0)
+   or {' or '.join(_same_rate(f'k.{c}', f'e.{c}', r) for c in renewal_rates)}
+""", "agrees with mart_renewal_rates (grain month): renewals due, renewed, churned, pending "
+     "and the three renewal rates of every month and segment"),
+        _rows(f"""
+with {AS_OF_CTE}
+select a.latest_complete_month as missing_month, a.as_of_date
+from as_of a
+where (select min(date) from marts.fct_account_daily) <= a.latest_complete_month
+  and not exists (select 1 from mart b
+                  where b.month = a.latest_complete_month and b.segment = 'all')
+""", "freshness: the latest complete month (last day <= as-of date) is present"),
+        _rows(f"""
+with {AS_OF_CTE}
+select b.month, b.segment, a.latest_complete_month
+from mart b cross join as_of a
+where b.month > a.latest_complete_month or b.month <> date_trunc('month', b.month)::date
+""", "only complete months, each as its first day"),
+    ]
+    return gx.ExpectationSuite(name="mart_cs_kpis_monthly", expectations=exps)
+
+
+# ---------------------------------------------------------------------------------------------
+# mart_csm_book
+# ---------------------------------------------------------------------------------------------
+BOOK_STAGES = ["trial", "handover", "onboarding", "active", "renewal", "at_risk", "churned"]
+
+
+def csm_book_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    stage_sum = " + ".join(f"stage_{s}" for s in BOOK_STAGES) + " + stage_none"
+    exps: list[gxe.Expectation] = [
+        _columns(["csm_owner", "as_of_date", "accounts", "paying_accounts", "mrr", "arr",
+                  "arr_green", "arr_yellow", "arr_red", "arr_unscored", "arr_at_risk",
+                  "renewals_due_90d", "renewals_due_90d_arr", "open_alerts_high",
+                  "open_alerts_medium", "open_alerts_low"]),
+        *_not_null(["csm_owner", "as_of_date", "accounts", "arr", "mrr"]),
+        _unique("mart_csm_book"),
+        _rows(f"""
+select csm_owner, arr, arr_green, arr_yellow, arr_red, arr_unscored, accounts, {stage_sum} as staged
+from mart
+where abs(arr - (arr_green + arr_yellow + arr_red + arr_unscored)) > {m}
+   or accounts <> {stage_sum}
+   or arr_at_risk > arr_red + {m}
+""", "a book adds up: ARR by tier = ARR, accounts by stage = accounts, at risk within red"),
+        _rows(f"""
+with dim as (
+    select coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner,
+           count(*) as accounts, sum(current_arr) as arr, sum(current_mrr) as mrr
+    from marts.dim_accounts group by 1
+)
+select coalesce(b.csm_owner, d.csm_owner) as csm_owner, b.accounts, d.accounts as dim_accounts,
+       b.arr, d.arr as dim_arr, b.mrr, d.mrr as dim_mrr
+from mart b full outer join dim d on d.csm_owner = b.csm_owner
+where b.csm_owner is null or d.csm_owner is null or b.accounts <> d.accounts
+   or abs(b.arr - d.arr) > {m} or abs(b.mrr - d.mrr) > {m}
+""", "sums to dim_accounts: every owner's accounts, MRR and ARR (so the books' ARR is the "
+     "company's ARR to the cent)"),
+        _rows("""
+with expected as (
+    select count(*) filter (where severity = 'high') as high,
+           count(*) filter (where severity = 'medium') as medium,
+           count(*) filter (where severity = 'low') as low
+    from marts.mart_cs_alerts where status = 'open'
+)
+select sum(b.open_alerts_high) as open_alerts_high, e.high as alerts_high,
+       sum(b.open_alerts_medium) as open_alerts_medium, e.medium as alerts_medium,
+       sum(b.open_alerts_low) as open_alerts_low, e.low as alerts_low
+from mart b cross join expected e
+group by e.high, e.medium, e.low
+having sum(b.open_alerts_high) <> e.high or sum(b.open_alerts_medium) <> e.medium
+    or sum(b.open_alerts_low) <> e.low
+""", "reconciles with mart_cs_alerts: the open alerts of every book add up to the open alerts"),
+        _rows("""
+select distinct b.as_of_date, a.as_of_date as warehouse_as_of_date
+from mart b cross join intermediate.int_as_of_date a
+where b.as_of_date <> a.as_of_date
+""", "the book is as of the warehouse's as-of date"),
+    ]
+    return gx.ExpectationSuite(name="mart_csm_book", expectations=exps)
+
+
 SUITE_BUILDERS = {
     "mart_renewals": renewals_suite,
     "mart_renewal_rates": renewal_rates_suite,
     "mart_revenue_retention": revenue_retention_suite,
     "fct_mrr_movements": mrr_movements_suite,
+    "mart_cs_kpis_monthly": cs_kpis_monthly_suite,
+    "mart_csm_book": csm_book_suite,
 }
 
 

@@ -13,6 +13,8 @@ PUBLISHED_MARTS = [
     "mart_account_health",
     "mart_service_efficiency",
     "mart_cs_alerts",
+    "mart_cs_kpis_monthly",
+    "mart_csm_book",
 ]
 
 # the warehouse schema the marts are built in, the serving file's schema they are published

@@ -37,7 +37,8 @@ component_scores as (
     select
         measures.*,
         cfg.tier_green_min,
-        cfg.tier_yellow_min
+        cfg.tier_yellow_min,
+        cfg.alert_health_declined_threshold
         {%- for c in components %},
         cfg.{{ c.name }}_enabled
         {%- endfor %}
@@ -110,9 +111,15 @@ ranked as (
 ),
 
 {% if is_incremental() -%}
+{%- if 'days_in_tier' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+{{ exceptions.raise_compiler_error(
+    'mart_account_health was built before it carried days_in_tier (the health trend): rebuild it '
+    ~ 'and what depends on it once with `dbt build --full-refresh --select mart_account_health+` '
+    ~ '(the days in the current tier cannot be recovered from the recent days alone)') }}
+{%- endif %}
 history as (
 
-    select account_id, date, health_score, health_tier
+    select account_id, date, health_score, health_tier, days_in_tier
     from {{ this }}
     where date >= {{ health_add_days(lookback_start(), '-31') }}
       and date < {{ lookback_start() }}
@@ -122,11 +129,32 @@ history as (
 
 trail as (
 
-    select account_id, date_day as date, health_score, health_tier from ranked
+    select account_id, date_day as date, health_score, health_tier, cast(null as integer) as carried_days_in_tier
+    from ranked
     {% if is_incremental() -%}
     union all
-    select account_id, date, health_score, health_tier from history
+    select account_id, date, health_score, health_tier, days_in_tier from history
     {%- endif %}
+
+),
+
+tier_starts as (
+
+    -- the first day of each spell in a tier (no tier counts as a spell too): the first row of
+    -- the trail starts one, unless it is a stored day, whose days_in_tier says where its
+    -- spell began
+    select
+        account_id,
+        date,
+        health_score,
+        health_tier,
+        case
+            when row_number() over (partition by account_id order by date) = 1
+                then {{ health_add_days('date', '1 - coalesce(carried_days_in_tier, 1)') }}
+            when coalesce(health_tier, '-') <> coalesce(lag(health_tier, 1) over (partition by account_id order by date), '-')
+                then date
+        end as spell_start
+    from trail
 
 ),
 
@@ -136,9 +164,15 @@ lagged as (
     select
         account_id,
         date,
+        lag(health_score, 7) over (partition by account_id order by date) as health_score_7d_before,
         lag(health_score, 30) over (partition by account_id order by date) as health_score_30d_before,
-        lag(health_tier, 1) over (partition by account_id order by date) as health_tier_previous_day
-    from trail
+        lag(health_tier, 1) over (partition by account_id order by date) as health_tier_previous_day,
+        lag(health_tier, 7) over (partition by account_id order by date) as health_tier_7d_before,
+        lag(health_tier, 30) over (partition by account_id order by date) as health_tier_30d_before,
+        max(spell_start) over (
+            partition by account_id order by date rows between unbounded preceding and current row
+        ) as tier_since
+    from tier_starts
 
 ),
 
@@ -146,8 +180,14 @@ described as (
 
     select
         ranked.*,
+        lagged.health_score_7d_before,
         lagged.health_score_30d_before,
         lagged.health_tier_previous_day,
+        lagged.health_tier_7d_before,
+        lagged.health_tier_30d_before,
+        case when ranked.health_tier is not null
+            then {{ dbt.datediff('lagged.tier_since', 'ranked.date_day', 'day') }} + 1
+        end as days_in_tier,
         {{ dbt.concat(["''"] + health_missing_parts(components)) }} as coverage_list
         {%- for k in range(1, 4) %},
         case
@@ -190,6 +230,14 @@ select
     health_score_30d_before,
     {{ round_half_up('health_score - health_score_30d_before', 2) }} as health_score_change_30d,
     health_tier_previous_day,
+    -- trend: the tier's spell, the tier a week and a month before, and a week's decline
+    -- (by the health_declined rule's threshold, seeds/alert_rules.csv)
+    days_in_tier,
+    health_tier_7d_before,
+    health_tier_30d_before,
+    health_score_7d_before,
+    {{ round_half_up('health_score - health_score_7d_before', 2) }} as health_score_change_7d,
+    coalesce(health_score_7d_before - health_score >= alert_health_declined_threshold, false) as declined_7d,
     -- why: the components that cost the most points (ranked), with their scores
     driver_1, driver_1_score, driver_1_points_lost,
     driver_2, driver_2_score, driver_2_points_lost,

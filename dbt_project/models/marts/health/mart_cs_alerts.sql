@@ -10,6 +10,8 @@
 --   health_red              paying; health tier red
 --   renewal_not_green       paying; an annual renewal due within threshold days, tier not green
 --   invoice_overdue         an invoice overdue for more than threshold days
+--   health_declined         paying; health score down by >= threshold points in 7 days
+--                           (mart_account_health.declined_7d)
 {%- set s = dbt.type_string() %}
 with
 
@@ -141,6 +143,25 @@ conditions as (
     inner join cfg as c on c.account_id = h.account_id
     where c.alert_invoice_overdue_enabled
         and h.max_days_overdue > c.alert_invoice_overdue_threshold
+
+    union all
+
+    select
+        h.account_id, h.date, 'health_declined', c.alert_health_declined_severity,
+        c.alert_health_declined_threshold,
+        -1 * h.health_score_change_7d,
+        {{ dbt.concat([
+            "'health score '", dbt.safe_cast('h.health_score', s), "' ('", "h.health_tier",
+            "'), down '", dbt.safe_cast('-1 * h.health_score_change_7d', s), "' points in 7 days (from '",
+            dbt.safe_cast('h.health_score_7d_before', s), "' on '", dbt.safe_cast(health_add_days('h.date', '-7'), s),
+            "'); main drivers: '", "coalesce(h.driver_1, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_1_score', s) ~ ", '')",
+            "', '", "coalesce(h.driver_2, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_2_score', s) ~ ", '')"]) }},
+        h.health_score, h.health_tier
+    from health as h
+    inner join cfg as c on c.account_id = h.account_id
+    where c.alert_health_declined_enabled
+        and h.is_paying
+        and h.declined_7d
 
 ),
 -- noqa: enable=AL03,AL08

@@ -168,6 +168,8 @@ select
     csat_bad,
     case when csat_good + csat_bad > 0 then {{ round_half_up('cast(csat_good as double) / (csat_good + csat_bad)', 4) }} end as csat,
     nps_responses,
+    nps_promoters,
+    nps_detractors,
     case when nps_responses > 0
         then {{ round_half_up('cast(nps_promoters - nps_detractors as double) / nps_responses', 4) }} end as nps
 from combined
