@@ -8,7 +8,6 @@ import pytest
 
 from helpers import fixtures_health
 from helpers.dbt_runner import run_dbt
-from helpers.pipeline_harness import Pipeline
 from orchestration.lib.health_config import HealthConfigError, validate_health_config
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
@@ -17,14 +16,8 @@ SEEDS = DBT_PROJECT_DIR / "seeds"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("health")
-    fixtures_health.write(tmp / "landing")
-    p = Pipeline(tmp, tmp / "landing")
-    p.ingest()
-    p.build()
-    p.tmp = tmp
-    return p
+def built(health_built):
+    return health_built   # tests/conftest.py: built once per session
 
 
 def health(p, account, day=AS_OF, cols="*"):
@@ -206,7 +199,7 @@ def test_alert_renewal_not_green(built):
 def test_every_rule_fires(built):
     rules = {r for (r,) in built.query("select distinct rule from marts.mart_cs_alerts")}
     assert rules == {"usage_drop", "champion_gone", "urgent_ticket_unsolved", "health_red",
-                     "renewal_not_green", "invoice_overdue"}
+                     "renewal_not_green", "invoice_overdue", "health_declined"}
 
 
 def test_renewal_health_tier_90d_before(built):

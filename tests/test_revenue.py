@@ -197,3 +197,27 @@ def test_missing_fx_rate_is_an_error_not_a_zero(tmp_path):
     proc = p.build(check=False)
     assert proc.returncode != 0
     assert "fx_rate" in proc.stdout
+
+
+def test_february_kpis_read_from_their_marts(built):
+    """mart_cs_kpis_monthly for 2024-02 by hand (the figures above): month-end MRR A 300, B 110,
+    D 198, F 400; movements A +100, D +100, F +200 (expansion), C -50 (churn); the retention
+    cohort {E, F} and F's renewal of 2024-02-15."""
+    cols = ("paying_accounts, mrr, arr, new_mrr, expansion_mrr, contraction_mrr, churned_mrr, "
+            "reactivation_mrr, net_new_mrr, churned_accounts, nrr, grr, logo_retention, renewals_due, "
+            "renewals_renewed, renewals_churned, logo_renewal_rate, gross_amount_renewal_rate, "
+            "net_amount_renewal_rate, green_accounts, unscored_accounts")
+    rows = {seg: rest for seg, *rest in built.query(
+        f"select segment, {cols} from marts.mart_cs_kpis_monthly where month = '2024-02-01'")}
+    assert set(rows) == {"all", "enterprise", "mid_market", "smb"}   # current segments (A is mid_market now)
+    assert rows["all"] == [4, D("1008.00"), D("12096.00"), D("0.00"), D("400.00"), D("0.00"), D("-50.00"),
+                           D("0.00"), D("350.00"), 1, pytest.approx(400 / 300), pytest.approx(200 / 300), 0.5,
+                           1, 1, 0, 1.0, 1.0, 2.0, 4, 0]
+    assert rows["enterprise"][:9] == [2, D("598.00"), D("7176.00"), D("0.00"), D("300.00"), D("0.00"), D("0.00"),
+                                      D("0.00"), D("300.00")]
+    assert rows["smb"][:2] == [0, D("0.00")] and rows["smb"][6] == D("-50.00")
+    # retention and renewal rates are the marts' own figures, null where they have no row
+    assert rows["mid_market"][10:13] == [None, None, None] and rows["mid_market"][16] is None
+    # only complete months: April (as-of 2024-04-15) is not one
+    assert built.query("select max(month) from marts.mart_cs_kpis_monthly") == [
+        (pytest.importorskip("datetime").date(2024, 3, 1),)]

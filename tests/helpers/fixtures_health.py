@@ -27,6 +27,14 @@ One drop per source on 2024-06-30 (the as-of date); everything mid_market, USD, 
                 = 66.67.
   acc_sla_good  2 seats since 2024-01-01, no usage; four normal tickets in June, solved, CSAT
   acc_sla_bad   good; _good replies within 1h, _bad replies to two of them after 10h (SLA 8h).
+                Until 06-02 only support burden has data (no tickets: 100). From 06-03 (first
+                ticket): support burden 0 (5 tickets per 10 seats), satisfaction 100,
+                responsiveness _good 100, _bad 0 -> _good (0*5 + 100*10 + 100*10) / 25 = 80,
+                _bad (0 + 0 + 1000) / 25 = 40: red, down 60 in 7 days (health_declined,
+                06-03 to 06-09). _bad's 3rd ticket (06-17) on time: 1/3 -> 5.56 -> 42.22; 4th
+                (06-24): 2/4 -> 33.33 -> 53.33, yellow from 06-24 (7 days in tier on 06-30).
+CSM owners (the book of business): Bob owns acc_risk and acc_renewal, acc_handover has none
+(unassigned), Alice owns the other seven.
 """
 import datetime as dt
 
@@ -59,9 +67,9 @@ class Builder:
         self.L.add(source, DROP, obj, recs)
 
     def account(self, acc, seats=1, start="2024-01-01", segment="mid_market", annual=False,
-                period_end=None, cancel=None):
+                period_end=None, cancel=None, csm="Alice"):
         cus, sub = "cus_" + acc, "sub_" + acc
-        self.add("billing", "customers", [customer(cus, acc, "2023-01-01", segment=segment)])
+        self.add("billing", "customers", [customer(cus, acc, "2023-01-01", segment=segment, csm_owner=csm)])
         if annual:
             items = [item(120000, seats, "year")]
         else:
@@ -127,7 +135,7 @@ def build(root) -> Landing:
     # acc_churn
     b.account("acc_churn", seats=1, cancel="2024-04-15", period_end="2024-05-01")
     # acc_handover
-    b.account("acc_handover", seats=3, start="2024-06-20", period_end="2024-07-20")
+    b.account("acc_handover", seats=3, start="2024-06-20", period_end="2024-07-20", csm=None)
     # acc_onboard
     b.account("acc_onboard", seats=2, start="2024-05-15", period_end="2024-07-15")
     b.user("acc_onboard", "u_onb", "admin")
@@ -137,11 +145,11 @@ def build(root) -> Landing:
     b.ticket("acc_onboard", "t_onb_urgent_2", "2024-06-25T09:00:00", priority="urgent",
              replied="2024-06-25T09:30:00")
     # acc_renewal
-    b.account("acc_renewal", seats=5, start="2023-08-15", annual=True, period_end="2024-08-15")
+    b.account("acc_renewal", seats=5, start="2023-08-15", annual=True, period_end="2024-08-15", csm="Bob")
     b.user("acc_renewal", "u_ren", "member")
     b.activity("acc_renewal", "u_ren", "2024-01-01", AS_OF, ("reporting",), step=3)
     # acc_risk
-    b.account("acc_risk", seats=10)
+    b.account("acc_risk", seats=10, csm="Bob")
     b.user("acc_risk", "u_risk_admin", "admin")
     b.activity("acc_risk", "u_risk_admin", "2024-01-01", "2024-04-30", CORE[:3])
     for i in range(1, 5):
