@@ -22,7 +22,7 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from helpers.publication_warehouse import CORRUPTIONS, build_warehouse, corrupt  # noqa: E402
+from helpers.publication_warehouse import CORRUPTIONS, MART_NAMES, build_warehouse, corrupt  # noqa: E402
 from orchestration.defs.checks.gx import outcome_metadata  # noqa: E402
 from orchestration.lib import gx_docs  # noqa: E402
 from orchestration.lib.validation import validate_marts  # noqa: E402
@@ -41,7 +41,7 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("gx_docs_offline")
     warehouse = build_warehouse(base / "warehouse.duckdb")
     corrupt(warehouse, CORRUPTIONS["grr_above_1"][0])
-    outcomes = validate_marts(warehouse, base / "docs", "run-offline")
+    outcomes = validate_marts(warehouse, base / "docs", "run-offline", marts=MART_NAMES)
     site = base / "docs" / "run-offline"
     assert (site / "index.html").is_file()
     return {"site": site, "outcomes": outcomes}

@@ -24,6 +24,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 from helpers.publication_warehouse import (  # noqa: E402
     AS_OF,
     CORRUPTIONS,
+    MART_NAMES,
     PUBLISHED,
     build_warehouse,
     corrupt,
@@ -54,7 +55,7 @@ def sha256(path: Path) -> str:
 
 def validate_and_publish(warehouse: Path, serving: Path, docs: Path, run_id: str):
     """The write-audit-publish flow without Dagster: publish only when every suite passes."""
-    outcomes = validate_marts(warehouse, docs, run_id)
+    outcomes = validate_marts(warehouse, docs, run_id, marts=MART_NAMES)
     if all(o.success for o in outcomes.values()):
         return outcomes, publish(warehouse, serving, PUBLISHED, run_id=run_id)
     return outcomes, None
@@ -127,7 +128,7 @@ def test_sample_rows_identify_the_bad_row(warehouse, tmp_path):
 
 def test_missing_mart_fails_validation(warehouse, tmp_path):
     corrupt(warehouse, "drop table marts.mart_renewal_rates")
-    outcomes = validate_marts(warehouse, tmp_path / "docs", "r2")
+    outcomes = validate_marts(warehouse, tmp_path / "docs", "r2", marts=MART_NAMES)
     assert not outcomes["mart_renewal_rates"].success
     assert outcomes["mart_renewals"].success
 
