@@ -203,3 +203,19 @@ def test_trend_after_an_incremental_refresh_equals_the_full_build(health_built, 
     assert p.query(q) == health_built.query(q)
     for table in ("marts.mart_cs_alerts", "marts.mart_csm_book", "marts.mart_cs_kpis_monthly"):
         assert p.query(f"select * from {table} order by all") == health_built.query(f"select * from {table} order by all"), table
+
+
+def test_a_health_table_built_before_the_trend_is_refused_with_a_clear_message(health_built, tmp_path):
+    """An incremental run over a mart_account_health stored without days_in_tier (built by an
+    earlier version) cannot know when the spells began: it stops and says how to rebuild."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(health_built.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table marts.mart_account_health drop column days_in_tier")
+    con.close()
+    p = Pipeline(tmp_path, health_built.landing)
+    p.raw, p.warehouse = health_built.raw, warehouse
+    proc = p.dbt(["run", "--select", "mart_account_health"], check=False)
+    assert proc.returncode != 0
+    assert "mart_account_health was built before it carried days_in_tier" in proc.stdout
+    assert "--full-refresh --select mart_account_health+" in proc.stdout

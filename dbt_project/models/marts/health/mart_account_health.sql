@@ -111,12 +111,7 @@ ranked as (
 ),
 
 {% if is_incremental() -%}
-{%- if 'days_in_tier' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
-{{ exceptions.raise_compiler_error(
-    'mart_account_health was built before it carried days_in_tier (the health trend): rebuild it '
-    ~ 'and what depends on it once with `dbt build --full-refresh --select mart_account_health+` '
-    ~ '(the days in the current tier cannot be recovered from the recent days alone)') }}
-{%- endif %}
+{%- do require_stored_columns(['days_in_tier'], 'the days in the current tier cannot be recovered from the last days alone') %}
 history as (
 
     select account_id, date, health_score, health_tier, days_in_tier
@@ -140,14 +135,10 @@ trail as (
 
 tier_starts as (
 
-    -- the first day of each spell in a tier (no tier counts as a spell too): the first row of
-    -- the trail starts one, unless it is a stored day, whose days_in_tier says where its
-    -- spell began
+    -- the first day of each spell in a tier (no tier is a spell too): the trail's first row
+    -- starts one, unless it is a stored day, whose days_in_tier says where its spell began
     select
-        account_id,
-        date,
-        health_score,
-        health_tier,
+        account_id, date, health_score, health_tier,
         case
             when row_number() over (partition by account_id order by date) = 1
                 then {{ health_add_days('date', '1 - coalesce(carried_days_in_tier, 1)') }}
@@ -169,9 +160,7 @@ lagged as (
         lag(health_tier, 1) over (partition by account_id order by date) as health_tier_previous_day,
         lag(health_tier, 7) over (partition by account_id order by date) as health_tier_7d_before,
         lag(health_tier, 30) over (partition by account_id order by date) as health_tier_30d_before,
-        max(spell_start) over (
-            partition by account_id order by date rows between unbounded preceding and current row
-        ) as tier_since
+        max(spell_start) over (partition by account_id order by date rows between unbounded preceding and current row) as tier_since
     from tier_starts
 
 ),
@@ -232,10 +221,7 @@ select
     health_tier_previous_day,
     -- trend: the tier's spell, the tier a week and a month before, and a week's decline
     -- (by the health_declined rule's threshold, seeds/alert_rules.csv)
-    days_in_tier,
-    health_tier_7d_before,
-    health_tier_30d_before,
-    health_score_7d_before,
+    days_in_tier, health_tier_7d_before, health_tier_30d_before, health_score_7d_before,
     {{ round_half_up('health_score - health_score_7d_before', 2) }} as health_score_change_7d,
     coalesce(health_score_7d_before - health_score >= alert_health_declined_threshold, false) as declined_7d,
     -- why: the components that cost the most points (ranked), with their scores

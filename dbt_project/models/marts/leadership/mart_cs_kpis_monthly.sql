@@ -1,28 +1,20 @@
 -- noqa: disable=LT02
--- (the Jinja loops over severities and movement types below lay out their own indentation)
+-- (the Jinja loops over severities, tiers and movement types below lay out their own indentation)
 -- The monthly customer-success KPIs (北极星指标) per complete month and segment (the
 -- account's current segment, as in mart_revenue_retention, plus 'all'). Every figure is read
 -- from the mart that defines it, never recomputed another way:
---   paying accounts, MRR, ARR       fct_account_daily on the month's last day
+--   paying accounts, MRR, ARR       fct_account_daily on the month's last day  (int_cs_kpis__month_end)
+--   health mix                      mart_account_health that day, paying accounts  (int_cs_kpis__month_end)
 --   MRR movements                   fct_mrr_movements (sums of movement_mrr by type)
 --   NRR, GRR, logo retention        mart_revenue_retention (null where it has no row)
 --   renewals and the three rates    mart_renewal_rates, grain month (by due date)
---   health mix                      mart_account_health on the month's last day, paying accounts
---   alerts opened / closed          mart_cs_alerts (opened_date / closed_date in the month)
---   service efficiency              mart_service_efficiency: the overall row for 'all'; for a
---                                   segment, its accounts' rows added up (the median first reply
---                                   from the same tickets, int_ticket_facts)
+--   alerts opened / closed          mart_cs_alerts  (int_cs_kpis__alerts)
+--   service efficiency              mart_service_efficiency  (int_cs_kpis__service)
 -- A month is complete when its last day is on or before the as-of date.
 {%- set severities = ['high', 'medium', 'low'] %}
 {%- set movements = [('new', 'new'), ('expansion', 'expansion'), ('contraction', 'contraction'),
                      ('churn', 'churned'), ('reactivation', 'reactivation')] %}
 with
-
-daily as (
-
-    select * from {{ ref('fct_account_daily') }}
-
-),
 
 accounts as (
 
@@ -30,13 +22,9 @@ accounts as (
 
 ),
 
-complete_months as (
+state as (
 
-    select distinct
-        cast({{ dbt.date_trunc('month', 'date') }} as date) as month,
-        date as month_end_date
-    from daily
-    where date = cast({{ last_day('date') }} as date)
+    select * from {{ ref('int_cs_kpis__month_end') }}
 
 ),
 
@@ -48,67 +36,19 @@ segments as (
 
 ),
 
+complete_months as (
+
+    -- every complete month has an 'all' row
+    select month, month_end_date from state
+    where segment = 'all'
+
+),
+
 grid as (
 
     select complete_months.month, complete_months.month_end_date, segments.segment
     from complete_months
     cross join segments
-
-),
-
-month_end_accounts as (
-
-    select
-        complete_months.month,
-        complete_months.month_end_date,
-        daily.account_id,
-        coalesce(accounts.segment, 'unknown') as segment,
-        daily.mrr,
-        daily.arr
-    from complete_months
-    inner join daily on daily.date = complete_months.month_end_date
-    left join accounts on accounts.account_id = daily.account_id
-
-),
-
-health_at_month_end as (
-
-    select
-        month_end_accounts.month,
-        month_end_accounts.segment,
-        month_end_accounts.account_id,
-        month_end_accounts.mrr,
-        month_end_accounts.arr,
-        health.health_tier
-    from month_end_accounts
-    left join {{ ref('mart_account_health') }} as health
-        on health.account_id = month_end_accounts.account_id
-        and health.date = month_end_accounts.month_end_date
-
-),
-
-state_rows as (
-
-    select month, segment, account_id, mrr, arr, health_tier from health_at_month_end
-    union all
-    select month, 'all' as segment, account_id, mrr, arr, health_tier from health_at_month_end
-
-),
-
-state as (
-
-    select
-        month,
-        segment,
-        sum(case when mrr > 0 then 1 else 0 end) as paying_accounts,
-        sum(mrr) as mrr,
-        sum(arr) as arr,
-        sum(case when mrr > 0 and health_tier = 'green' then 1 else 0 end) as green_accounts,
-        sum(case when mrr > 0 and health_tier = 'yellow' then 1 else 0 end) as yellow_accounts,
-        sum(case when mrr > 0 and health_tier = 'red' then 1 else 0 end) as red_accounts,
-        sum(case when mrr > 0 and health_tier is null then 1 else 0 end) as unscored_accounts
-    from state_rows
-    group by month, segment
 
 ),
 
@@ -172,122 +112,15 @@ renewals as (
 
 ),
 
-alert_events as (
-
-    select
-        cast({{ dbt.date_trunc('month', 'alerts.opened_date') }} as date) as month,
-        'opened' as event,
-        coalesce(accounts.segment, 'unknown') as segment,
-        alerts.severity
-    from {{ ref('mart_cs_alerts') }} as alerts
-    left join accounts on accounts.account_id = alerts.account_id
-    union all
-    select
-        cast({{ dbt.date_trunc('month', 'alerts.closed_date') }} as date) as month,
-        'closed' as event,
-        coalesce(accounts.segment, 'unknown') as segment,
-        alerts.severity
-    from {{ ref('mart_cs_alerts') }} as alerts
-    left join accounts on accounts.account_id = alerts.account_id
-    where alerts.closed_date is not null
-
-),
-
-alert_segments as (
-
-    select month, segment, event, severity from alert_events
-    union all
-    select month, 'all' as segment, event, severity from alert_events
-
-),
-
 alert_counts as (
 
-    select
-        month,
-        segment
-        {%- for event in ['opened', 'closed'] %}
-        {%- for severity in severities %},
-        sum(case when event = '{{ event }}' and severity = '{{ severity }}' then 1 else 0 end)
-            as alerts_{{ event }}_{{ severity }}
-        {%- endfor %}
-        {%- endfor %}
-    from alert_segments
-    group by month, segment
-
-),
-
-service_overall as (
-
-    select
-        month,
-        'all' as segment,
-        median_first_reply_hours,
-        sla_attainment,
-        csat,
-        nps
-    from {{ ref('mart_service_efficiency') }}
-    where scope = 'overall'
-
-),
-
-service_accounts as (
-
-    select
-        service.month,
-        coalesce(accounts.segment, 'unknown') as segment,
-        sum(service.sla_evaluated_tickets) as sla_evaluated_tickets,
-        sum(service.sla_met_tickets) as sla_met_tickets,
-        sum(service.csat_good) as csat_good,
-        sum(service.csat_bad) as csat_bad,
-        sum(service.nps_responses) as nps_responses,
-        sum(service.nps_promoters) as nps_promoters,
-        sum(service.nps_detractors) as nps_detractors
-    from {{ ref('mart_service_efficiency') }} as service
-    inner join accounts on accounts.account_id = service.account_id
-    where service.scope = 'account'
-    group by service.month, coalesce(accounts.segment, 'unknown')
-
-),
-
-first_replies as (
-
-    select
-        cast({{ dbt.date_trunc('month', 'tickets.created_date') }} as date) as month,
-        accounts.segment,
-        {{ cs_median('tickets.first_reply_hours') }} as median_first_reply_hours
-    from {{ ref('int_ticket_facts') }} as tickets
-    inner join accounts on accounts.account_id = tickets.account_id
-    group by cast({{ dbt.date_trunc('month', 'tickets.created_date') }} as date), accounts.segment
-
-),
-
-service_segments as (
-
-    select
-        service_accounts.month,
-        service_accounts.segment,
-        {{ round_half_up('first_replies.median_first_reply_hours', 2) }} as median_first_reply_hours,
-        case when service_accounts.sla_evaluated_tickets > 0
-            then {{ round_half_up('cast(service_accounts.sla_met_tickets as double) / service_accounts.sla_evaluated_tickets', 4) }}
-        end as sla_attainment,
-        case when service_accounts.csat_good + service_accounts.csat_bad > 0
-            then {{ round_half_up('cast(service_accounts.csat_good as double) / (service_accounts.csat_good + service_accounts.csat_bad)', 4) }}
-        end as csat,
-        case when service_accounts.nps_responses > 0
-            then {{ round_half_up('cast(service_accounts.nps_promoters - service_accounts.nps_detractors as double) / service_accounts.nps_responses', 4) }}
-        end as nps
-    from service_accounts
-    left join first_replies
-        on first_replies.month = service_accounts.month and first_replies.segment = service_accounts.segment
+    select * from {{ ref('int_cs_kpis__alerts') }}
 
 ),
 
 service as (
 
-    select month, segment, median_first_reply_hours, sla_attainment, csat, nps from service_overall
-    union all
-    select month, segment, median_first_reply_hours, sla_attainment, csat, nps from service_segments
+    select * from {{ ref('int_cs_kpis__service') }}
 
 )
 
