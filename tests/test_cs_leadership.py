@@ -116,6 +116,22 @@ def test_csm_book_by_hand(health_built):
     assert sum(b[3] for b in book.values()) == total[0]
 
 
+def test_csm_books_month_by_month(health_built):
+    rows = health_built.query("select csm_owner, cast(month as varchar), accounts, paying_accounts, mrr, arr, arr_red, "
+                              "new_mrr, net_new_mrr from marts.mart_csm_book_monthly where month >= '2024-05-01' "
+                              "order by 1, 2")
+    assert rows == [
+        # Alice: acc_onboard subscribes 05-15 ($200 new in May); acc_churn left in April
+        ("Alice", "2024-05-01", 7, 6, D("1600.00"), D("19200.00"), D("0.00"), D("200.00"), D("200.00")),
+        ("Alice", "2024-06-01", 7, 6, D("1600.00"), D("19200.00"), D("0.00"), D("0.00"), D("0.00")),
+        # Bob: acc_risk (red from 05-28) and acc_renewal (red all along) both red at both month ends
+        ("Bob", "2024-05-01", 2, 2, D("1500.00"), D("18000.00"), D("18000.00"), D("0.00"), D("0.00")),
+        ("Bob", "2024-06-01", 2, 2, D("1500.00"), D("18000.00"), D("18000.00"), D("0.00"), D("0.00")),
+        # unassigned: acc_handover from 06-20 only
+        ("unassigned", "2024-06-01", 1, 1, D("300.00"), D("3600.00"), D("0.00"), D("300.00"), D("300.00")),
+    ]
+
+
 # ---------------------------------------------------------------- the monthly KPIs
 
 def test_june_kpis_by_hand(health_built):
@@ -201,7 +217,7 @@ def test_trend_after_an_incremental_refresh_equals_the_full_build(health_built, 
             "health_tier_30d_before, health_score_7d_before, health_score_change_7d, declined_7d")
     q = f"select {cols} from marts.mart_account_health order by account_id, date"
     assert p.query(q) == health_built.query(q)
-    for table in ("marts.mart_cs_alerts", "marts.mart_csm_book", "marts.mart_cs_kpis_monthly"):
+    for table in ("marts.mart_cs_alerts", "marts.mart_csm_book", "marts.mart_cs_kpis_monthly", "marts.mart_csm_book_monthly"):
         assert p.query(f"select * from {table} order by all") == health_built.query(f"select * from {table} order by all"), table
 
 

@@ -15,6 +15,7 @@ PUBLISHED_MARTS = [
     "mart_cs_alerts",
     "mart_cs_kpis_monthly",
     "mart_csm_book",
+    "mart_csm_book_monthly",
 ]
 
 # the warehouse schema the marts are built in, the serving file's schema they are published
