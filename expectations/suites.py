@@ -29,6 +29,7 @@ MART_KEYS: dict[str, list[str]] = {
     "fct_mrr_movements": ["account_id", "month"],
     "mart_cs_kpis_monthly": ["month", "segment"],
     "mart_csm_book": ["csm_owner"],
+    "mart_csm_book_monthly": ["csm_owner", "month"],
 }
 VALIDATED_MARTS: tuple[str, ...] = tuple(MART_KEYS)
 
@@ -442,11 +443,49 @@ KPI_COUNTS = ["paying_accounts", "new_accounts", "churned_accounts", "renewals_d
               "yellow_accounts", "red_accounts", "unscored_accounts",
               *[f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]]
 KPI_MONEY = ["mrr", "arr", *KPI_MOVEMENTS.values(), "net_new_mrr"]
+KPI_ALERTS = [f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]
+KPI_SERVICE = ["median_first_reply_hours", "sla_attainment", "csat", "nps"]
+
+# the complete months (last day on or before the as-of date) that fct_account_daily covers
+COMPLETE_MONTHS_CTE = """complete_months as (
+    select distinct date_trunc('month', f.date)::date as month, f.date as month_end_date
+    from marts.fct_account_daily f cross join as_of a
+    where f.date = last_day(f.date) and f.date <= a.as_of_date
+)"""
+
+
+def _segmented(name: str, select: str) -> str:
+    """CTEs `<name>_rows` (the select, with an account_id column) and `<name>`: each row with
+    the account's current segment (dim_accounts; 'unknown' when it has none) and once more with
+    segment 'all', as the leadership marts count them."""
+    return f"""{name}_rows as (
+{select}
+),
+{name} as (
+    select r.*, coalesce(d.segment, 'unknown') as segment
+    from {name}_rows r left join marts.dim_accounts d on d.account_id = r.account_id
+    union all
+    select r.*, 'all' as segment from {name}_rows r
+)"""
 
 
 def _same_rate(a: str, b: str, tolerance: float) -> str:
     """SQL: `a` and `b` differ (one null and not the other, or apart by more than tolerance)."""
     return f"(({a} is null) <> ({b} is null) or abs({a} - {b}) > {tolerance})"
+
+
+KPI_STATE_CTES = _segmented("state", """    select f.account_id, c.month, f.mrr, h.health_tier
+    from marts.fct_account_daily f
+    join complete_months c on c.month_end_date = f.date
+    left join marts.mart_account_health h on h.account_id = f.account_id and h.date = f.date""")
+KPI_MOVES_CTES = _segmented("moves", """    select mv.account_id, mv.month, mv.movement_type, mv.movement_mrr
+    from marts.fct_mrr_movements mv join complete_months c on c.month = mv.month""")
+KPI_EVENTS_CTES = _segmented("events", """    select date_trunc('month', a.opened_date)::date as month, 'opened' as event, a.severity,
+           a.account_id
+    from marts.mart_cs_alerts a
+    union all
+    select date_trunc('month', a.closed_date)::date, 'closed', a.severity, a.account_id
+    from marts.mart_cs_alerts a where a.closed_date is not null""")
 
 
 def cs_kpis_monthly_suite() -> gx.ExpectationSuite:
@@ -495,30 +534,76 @@ where a.segment = 'all'
      "mix, alerts)"),
         _rows(f"""
 with {AS_OF_CTE},
-{MONTH_END_CTE},
+{COMPLETE_MONTHS_CTE},
+{KPI_STATE_CTES},
 expected as (
-    select month, count(*) filter (where mrr > 0) as paying_accounts, sum(mrr) as mrr
-    from month_end group by month
+    select month, segment, count(*) filter (where mrr > 0) as paying_accounts, sum(mrr) as mrr,
+           count(*) filter (where mrr > 0 and health_tier = 'green') as green_accounts,
+           count(*) filter (where mrr > 0 and health_tier = 'yellow') as yellow_accounts,
+           count(*) filter (where mrr > 0 and health_tier = 'red') as red_accounts
+    from state group by month, segment
 )
-select k.month, k.paying_accounts, e.paying_accounts as fact_paying_accounts,
-       k.mrr, e.mrr as fact_mrr
-from mart k left join expected e on e.month = k.month
-where k.segment = 'all'
-  and (k.paying_accounts <> coalesce(e.paying_accounts, 0)
-       or abs(k.mrr - coalesce(e.mrr, 0)) > {m} or abs(k.arr - 12 * coalesce(e.mrr, 0)) > {m})
-""", "reconciles with fct_account_daily: paying accounts and MRR on the month's last day, "
-     "ARR = 12 x MRR (`all` rows)"),
+select coalesce(k.month, e.month) as month, coalesce(k.segment, e.segment) as segment,
+       k.paying_accounts, e.paying_accounts as fact_paying_accounts, k.mrr, e.mrr as fact_mrr,
+       k.green_accounts, e.green_accounts as health_green_accounts,
+       k.yellow_accounts, e.yellow_accounts as health_yellow_accounts,
+       k.red_accounts, e.red_accounts as health_red_accounts
+from mart k full outer join expected e on e.month = k.month and e.segment = k.segment
+where k.month is null
+   or k.paying_accounts <> coalesce(e.paying_accounts, 0)
+   or abs(k.mrr - coalesce(e.mrr, 0)) > {m} or abs(k.arr - 12 * coalesce(e.mrr, 0)) > {m}
+   or k.green_accounts <> coalesce(e.green_accounts, 0)
+   or k.yellow_accounts <> coalesce(e.yellow_accounts, 0)
+   or k.red_accounts <> coalesce(e.red_accounts, 0)
+""", "reconciles with fct_account_daily and mart_account_health, every month and segment: "
+     "paying accounts and MRR on the month's last day, ARR = 12 x MRR, the health mix that day"),
         _rows(f"""
-with expected as (
-    select month, {', '.join(f"sum(movement_mrr) filter (where movement_type = '{t}') as {c}" for t, c in KPI_MOVEMENTS.items())},
+with {AS_OF_CTE},
+{COMPLETE_MONTHS_CTE},
+{KPI_MOVES_CTES},
+expected as (
+    select month, segment,
+           {', '.join(f"sum(movement_mrr) filter (where movement_type = '{t}') as {c}" for t, c in KPI_MOVEMENTS.items())},
            sum(movement_mrr) as net_new_mrr
-    from marts.fct_mrr_movements group by month
+    from moves group by month, segment
 )
-select k.month, {', '.join(f'k.{c}, e.{c} as movements_{c}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])}
-from mart k left join expected e on e.month = k.month
+select coalesce(k.month, e.month) as month, coalesce(k.segment, e.segment) as segment,
+       {', '.join(f'k.{c}, e.{c} as movements_{c}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])}
+from mart k full outer join expected e on e.month = k.month and e.segment = k.segment
+where k.month is null
+   or {' or '.join(f'abs(k.{c} - coalesce(e.{c}, 0)) > {m}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])}
+""", "reconciles with fct_mrr_movements: each movement type's MRR of every month and segment"),
+        _rows(f"""
+with {AS_OF_CTE},
+{COMPLETE_MONTHS_CTE},
+{KPI_EVENTS_CTES},
+expected as (
+    select ev.month, ev.segment,
+           {', '.join(f"count(*) filter (where ev.event = '{c.split('_')[1]}' and ev.severity = '{c.split('_')[2]}') as {c}"
+                      for c in KPI_ALERTS)}
+    from events ev join complete_months c on c.month = ev.month
+    group by ev.month, ev.segment
+)
+select coalesce(k.month, e.month) as month, coalesce(k.segment, e.segment) as segment,
+       {', '.join(f'k.{c}, e.{c} as cs_alerts_{c}' for c in KPI_ALERTS)}
+from mart k full outer join expected e on e.month = k.month and e.segment = k.segment
+where k.month is null or {' or '.join(f'k.{c} <> coalesce(e.{c}, 0)' for c in KPI_ALERTS)}
+""", "reconciles with mart_cs_alerts: alerts opened and closed by severity, every month and segment"),
+        _rows(f"""
+select k.month, {', '.join(f'k.{c}, s.{c} as service_{c}' for c in KPI_SERVICE)}
+from mart k
+left join marts.mart_service_efficiency s on s.scope = 'overall' and s.month = k.month
 where k.segment = 'all'
-  and ({' or '.join(f'abs(k.{c} - coalesce(e.{c}, 0)) > {m}' for c in [*KPI_MOVEMENTS.values(), 'net_new_mrr'])})
-""", "reconciles with fct_mrr_movements: each movement type's MRR of the month (`all` rows)"),
+  and ({' or '.join(_same_rate(f'k.{c}', f's.{c}', r) for c in KPI_SERVICE)})
+""", "reconciles with mart_service_efficiency: the `all` rows carry the overall row's median "
+     "first reply, SLA attainment, CSAT and NPS"),
+        _rows(f"""
+with {AS_OF_CTE},
+{COMPLETE_MONTHS_CTE}
+select c.month as missing_month
+from complete_months c
+where not exists (select 1 from mart k where k.month = c.month and k.segment = 'all')
+""", "every complete month of fct_account_daily has its `all` row (no month missing)"),
         _rows(f"""
 with months as (select distinct month from mart)
 select coalesce(k.month, r.month) as month, coalesce(k.segment, r.segment) as segment,
@@ -550,14 +635,6 @@ where k.month is null
    or {' or '.join(_same_rate(f'k.{c}', f'e.{c}', r) for c in renewal_rates)}
 """, "agrees with mart_renewal_rates (grain month): renewals due, renewed, churned, pending "
      "and the three renewal rates of every month and segment"),
-        _rows(f"""
-with {AS_OF_CTE}
-select a.latest_complete_month as missing_month, a.as_of_date
-from as_of a
-where (select min(date) from marts.fct_account_daily) <= a.latest_complete_month
-  and not exists (select 1 from mart b
-                  where b.month = a.latest_complete_month and b.segment = 'all')
-""", "freshness: the latest complete month (last day <= as-of date) is present"),
         _rows(f"""
 with {AS_OF_CTE}
 select b.month, b.segment, a.latest_complete_month
@@ -619,6 +696,38 @@ group by e.high, e.medium, e.low
 having sum(b.open_alerts_high) <> e.high or sum(b.open_alerts_medium) <> e.medium
     or sum(b.open_alerts_low) <> e.low
 """, "reconciles with mart_cs_alerts: the open alerts of every book add up to the open alerts"),
+        _rows(f"""
+with {AS_OF_CTE},
+facts as (
+    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner,
+           count(*) filter (where f.mrr > 0) as paying_accounts, sum(f.arr) as arr,
+           count(*) filter (where f.mrr > 0 and d.health_tier = 'red') as accounts_at_risk
+    from marts.fct_account_daily f
+    join as_of a on f.date = a.as_of_date
+    join marts.dim_accounts d on d.account_id = f.account_id
+    group by 1
+),
+renewals as (
+    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner, count(*) as renewals_due
+    from marts.mart_renewals r
+    join marts.dim_accounts d on d.account_id = r.account_id
+    cross join as_of a
+    where r.due_date between a.as_of_date and a.as_of_date + interval 90 day
+    group by 1
+)
+select b.csm_owner, b.paying_accounts, f.paying_accounts as fact_paying_accounts, b.arr, f.arr as fact_arr,
+       b.accounts_at_risk, f.accounts_at_risk as fact_accounts_at_risk,
+       b.renewals_due_90d, r.renewals_due as renewals_renewals_due
+from mart b
+left join facts f on f.csm_owner = b.csm_owner
+left join renewals r on r.csm_owner = b.csm_owner
+where b.paying_accounts <> coalesce(f.paying_accounts, 0)
+   or abs(b.arr - coalesce(f.arr, 0)) > {m}
+   or b.accounts_at_risk <> coalesce(f.accounts_at_risk, 0)
+   or b.renewals_due_90d <> coalesce(r.renewals_due, 0)
+   or b.renewals_due_90d_arr > b.arr + {m}
+""", "reconciles with fct_account_daily (paying accounts, ARR and red paying accounts on the "
+     "as-of date) and mart_renewals (renewals due in the next 90 days, their ARR within the book's)"),
         _rows("""
 select distinct b.as_of_date, a.as_of_date as warehouse_as_of_date
 from mart b cross join intermediate.int_as_of_date a
@@ -628,6 +737,55 @@ where b.as_of_date <> a.as_of_date
     return gx.ExpectationSuite(name="mart_csm_book", expectations=exps)
 
 
+def csm_book_monthly_suite() -> gx.ExpectationSuite:
+    m = MONEY_TOLERANCE
+    money = ["mrr", "arr", *KPI_MOVEMENTS.values(), "net_new_mrr"]
+    exps: list[gxe.Expectation] = [
+        _columns(["csm_owner", "month", "accounts", "paying_accounts", "mrr", "arr", "arr_green",
+                  "arr_yellow", "arr_red", "arr_unscored", "net_new_mrr"]),
+        *_not_null(["csm_owner", "month", "accounts", "paying_accounts", *money]),
+        _unique("mart_csm_book_monthly"),
+        _rows(f"""
+select csm_owner, month, arr, arr_green, arr_yellow, arr_red, arr_unscored
+from mart
+where abs(arr - (arr_green + arr_yellow + arr_red + arr_unscored)) > {m}
+""", "a month's book adds up: ARR by tier = ARR"),
+        _rows(f"""
+with books as (
+    select month, sum(paying_accounts) as paying_accounts, {', '.join(f'sum({c}) as {c}' for c in money)}
+    from mart group by month
+)
+select coalesce(k.month, b.month) as month, k.paying_accounts, b.paying_accounts as books_paying_accounts,
+       k.arr, b.arr as books_arr, k.net_new_mrr, b.net_new_mrr as books_net_new_mrr
+from (select * from marts.mart_cs_kpis_monthly where segment = 'all') k
+full outer join books b on b.month = k.month
+where k.month is null or b.month is null or k.paying_accounts <> b.paying_accounts
+   or {' or '.join(f'abs(k.{c} - b.{c}) > {m}' for c in money)}
+""", "every month, the books add up to the `all` row of mart_cs_kpis_monthly (paying accounts, "
+     "MRR, ARR, each movement type)"),
+        _rows(f"""
+with {AS_OF_CTE},
+{COMPLETE_MONTHS_CTE},
+expected as (
+    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner, c.month,
+           count(*) as accounts, count(*) filter (where f.mrr > 0) as paying_accounts, sum(f.mrr) as mrr
+    from marts.fct_account_daily f
+    join complete_months c on c.month_end_date = f.date
+    left join marts.dim_accounts d on d.account_id = f.account_id
+    group by 1, 2
+)
+select coalesce(b.csm_owner, e.csm_owner) as csm_owner, coalesce(b.month, e.month) as month,
+       b.accounts, e.accounts as fact_accounts, b.paying_accounts, e.paying_accounts as fact_paying_accounts,
+       b.mrr, e.mrr as fact_mrr
+from mart b full outer join expected e on e.csm_owner = b.csm_owner and e.month = b.month
+where b.month is null or e.month is null or b.accounts <> e.accounts
+   or b.paying_accounts <> e.paying_accounts or abs(b.mrr - e.mrr) > {m}
+""", "reconciles with fct_account_daily: each book's accounts, paying accounts and MRR on every "
+     "month's last day (today's owners from dim_accounts)"),
+    ]
+    return gx.ExpectationSuite(name="mart_csm_book_monthly", expectations=exps)
+
+
 SUITE_BUILDERS = {
     "mart_renewals": renewals_suite,
     "mart_renewal_rates": renewal_rates_suite,
@@ -635,6 +793,7 @@ SUITE_BUILDERS = {
     "fct_mrr_movements": mrr_movements_suite,
     "mart_cs_kpis_monthly": cs_kpis_monthly_suite,
     "mart_csm_book": csm_book_suite,
+    "mart_csm_book_monthly": csm_book_monthly_suite,
 }
 
 

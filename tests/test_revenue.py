@@ -221,3 +221,39 @@ def test_february_kpis_read_from_their_marts(built):
     # only complete months: April (as-of 2024-04-15) is not one
     assert built.query("select max(month) from marts.mart_cs_kpis_monthly") == [
         (pytest.importorskip("datetime").date(2024, 3, 1),)]
+
+
+REVENUE_KPI_CORRUPTIONS = {
+    # 2024-02 enterprise GRR is 1.0 in mart_revenue_retention
+    "grr_off": ("update marts.mart_cs_kpis_monthly set grr = grr - 0.001 where month = '2024-02-01' and segment = 'enterprise'",
+                "agrees with mart_revenue_retention"),
+    # acc_F's renewal of 2024-02-15 counted as churned
+    "renewal_outcome": ("update marts.mart_cs_kpis_monthly set renewals_renewed = 0, renewals_churned = 1 "
+                        "where month = '2024-02-01' and segment in ('all', 'enterprise')", "agrees with mart_renewal_rates"),
+    # $100 of February's MRR moved from enterprise to mid_market: the `all` row still adds up
+    "segment_swap": ("update marts.mart_cs_kpis_monthly set mrr = mrr + case segment when 'enterprise' then -100 else 100 end, "
+                     "arr = arr + case segment when 'enterprise' then -1200 else 1200 end "
+                     "where month = '2024-02-01' and segment in ('enterprise', 'mid_market')",
+                     "reconciles with fct_account_daily and mart_account_health"),
+}
+
+
+def test_kpi_suite_passes_on_real_figures_and_catches_small_errors(built, tmp_path):
+    """On this landing zone retention, renewal rates and movements are non-empty, per segment."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.lib.validation import validate_marts
+
+    ok = validate_marts(built.warehouse, tmp_path / "docs", "kpi-ok", marts=["mart_cs_kpis_monthly"])["mart_cs_kpis_monthly"]
+    assert ok.success, [(f.description, f.sample_rows[:2]) for f in ok.failed]
+    for name, (sql, description) in REVENUE_KPI_CORRUPTIONS.items():
+        warehouse = tmp_path / f"{name}.duckdb"
+        shutil.copy(built.warehouse, warehouse)
+        con = duckdb.connect(str(warehouse))
+        con.execute(sql)
+        con.close()
+        outcome = validate_marts(warehouse, tmp_path / "docs", f"kpi-{name}", marts=["mart_cs_kpis_monthly"])
+        failed = [f.description for f in outcome["mart_cs_kpis_monthly"].failed]
+        assert any(description in d for d in failed), (name, failed)

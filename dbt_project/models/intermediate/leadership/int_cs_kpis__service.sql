@@ -29,7 +29,7 @@ service_accounts as (
 
     select
         service.month,
-        coalesce(accounts.segment, 'unknown') as segment,
+        accounts.segment,
         sum(service.sla_evaluated_tickets) as sla_evaluated_tickets,
         sum(service.sla_met_tickets) as sla_met_tickets,
         sum(service.csat_good) as csat_good,
@@ -40,7 +40,7 @@ service_accounts as (
     from {{ ref('mart_service_efficiency') }} as service
     inner join accounts on accounts.account_id = service.account_id
     where service.scope = 'account'
-    group by service.month, coalesce(accounts.segment, 'unknown')
+    group by service.month, accounts.segment
 
 ),
 

@@ -28,27 +28,11 @@ state as (
 
 ),
 
-segments as (
-
-    select distinct segment from accounts
-    union all
-    select 'all' as segment
-
-),
-
 complete_months as (
 
     -- every complete month has an 'all' row
     select month, month_end_date from state
     where segment = 'all'
-
-),
-
-grid as (
-
-    select complete_months.month, complete_months.month_end_date, segments.segment
-    from complete_months
-    cross join segments
 
 ),
 
@@ -121,6 +105,29 @@ alert_counts as (
 service as (
 
     select * from {{ ref('int_cs_kpis__service') }}
+
+),
+
+segments as (
+
+    -- every segment any figure is counted in ('unknown' for an account without one), and 'all'
+    select segment from accounts
+    union
+    select segment from state
+    union
+    select segment from movement_rows
+    union
+    select segment from alert_counts
+    union
+    select segment from service
+
+),
+
+grid as (
+
+    select complete_months.month, complete_months.month_end_date, segments.segment
+    from complete_months
+    cross join segments
 
 )
 

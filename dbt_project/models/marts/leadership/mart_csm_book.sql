@@ -27,11 +27,12 @@ as_of as (
 
 renewals_due as (
 
-    -- due from the as-of date up to 90 days ahead (the lifecycle's renewal window)
+    -- due from the as-of date up to 90 days ahead (the lifecycle's renewal window). prior_arr
+    -- is the account's ARR, so an account with two due dates in the window counts it once
     select
         renewals.account_id,
         count(*) as renewals_due,
-        sum(renewals.prior_arr) as renewals_due_arr
+        max(renewals.prior_arr) as renewals_due_arr
     from {{ ref('mart_renewals') }} as renewals
     cross join as_of
     where renewals.due_date >= as_of.as_of_date
@@ -88,13 +89,14 @@ select
     {%- endfor %}
     cast(sum(case when account_facts.health_tier is null then account_facts.current_arr else 0 end)
         as decimal(18, 2)) as arr_unscored,
-    -- at risk: paying and red
+    -- at risk: paying and red (the churn model's high band will join this when it exists)
     cast(sum(case when account_facts.is_paying and account_facts.health_tier = 'red' then 1 else 0 end)
         as {{ dbt.type_bigint() }}) as accounts_at_risk,
     cast(sum(case when account_facts.is_paying and account_facts.health_tier = 'red' then account_facts.current_arr else 0 end)
         as decimal(18, 2)) as arr_at_risk,
     -- renewals due in the next 90 days
     cast(sum(account_facts.renewals_due) as {{ dbt.type_bigint() }}) as renewals_due_90d,
+    cast(sum(case when account_facts.renewals_due > 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as renewal_accounts_90d,
     cast(sum(account_facts.renewals_due_arr) as decimal(18, 2)) as renewals_due_90d_arr,
     -- open alerts
     {%- for severity in severities %}
