@@ -86,6 +86,16 @@ def _columns(columns: list[str]) -> gxe.Expectation:
     )
 
 
+def _complete_months_only() -> gxe.Expectation:
+    """A monthly mart (month, segment) holds only complete months, each as its first day."""
+    return _rows(f"""
+with {AS_OF_CTE}
+select b.month, b.segment, a.latest_complete_month
+from mart b cross join as_of a
+where b.month > a.latest_complete_month or b.month <> date_trunc('month', b.month)::date
+""", "only complete months, each as its first day")
+
+
 def _unique(mart: str) -> gxe.Expectation:
     keys = MART_KEYS[mart]
     if len(keys) == 1:
@@ -186,12 +196,7 @@ where (select min(date) from marts.fct_account_daily)
   and not exists (select 1 from mart b
                   where b.month = a.latest_complete_month and b.segment = 'all')
 """, "freshness: the latest complete month (last day <= as-of date) is present"),
-        _rows(f"""
-with {AS_OF_CTE}
-select b.month, b.segment, a.latest_complete_month
-from mart b cross join as_of a
-where b.month > a.latest_complete_month or b.month <> date_trunc('month', b.month)::date
-""", "only complete months, each as its first day"),
+        _complete_months_only(),
     ]
     return gx.ExpectationSuite(name="mart_revenue_retention", expectations=exps)
 
@@ -635,12 +640,7 @@ where k.month is null
    or {' or '.join(_same_rate(f'k.{c}', f'e.{c}', r) for c in renewal_rates)}
 """, "agrees with mart_renewal_rates (grain month): renewals due, renewed, churned, pending "
      "and the three renewal rates of every month and segment"),
-        _rows(f"""
-with {AS_OF_CTE}
-select b.month, b.segment, a.latest_complete_month
-from mart b cross join as_of a
-where b.month > a.latest_complete_month or b.month <> date_trunc('month', b.month)::date
-""", "only complete months, each as its first day"),
+        _complete_months_only(),
     ]
     return gx.ExpectationSuite(name="mart_cs_kpis_monthly", expectations=exps)
 

@@ -12,24 +12,27 @@ accounts as (
 
 ),
 
+events as (
+
+    select 'opened' as event
+    union all
+    select 'closed' as event
+
+),
+
 alert_events as (
 
+    -- each alert once as opened and, when it closed, once as closed
     select
-        cast({{ dbt.date_trunc('month', 'alerts.opened_date') }} as date) as month,
-        'opened' as event,
+        cast({{ dbt.date_trunc('month', "case when events.event = 'opened' then alerts.opened_date else alerts.closed_date end") }} as date)
+            as month,
+        events.event,
         coalesce(accounts.segment, 'unknown') as segment,
         alerts.severity
     from {{ ref('mart_cs_alerts') }} as alerts
+    cross join events
     left join accounts on accounts.account_id = alerts.account_id
-    union all
-    select
-        cast({{ dbt.date_trunc('month', 'alerts.closed_date') }} as date) as month,
-        'closed' as event,
-        coalesce(accounts.segment, 'unknown') as segment,
-        alerts.severity
-    from {{ ref('mart_cs_alerts') }} as alerts
-    left join accounts on accounts.account_id = alerts.account_id
-    where alerts.closed_date is not null
+    where events.event = 'opened' or alerts.closed_date is not null
 
 ),
 

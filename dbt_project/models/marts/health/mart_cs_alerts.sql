@@ -13,6 +13,9 @@
 --   health_declined         paying; health score down by >= threshold points in 7 days
 --                           (mart_account_health.declined_7d)
 {%- set s = dbt.type_string() %}
+{#- the evidence's "; main drivers: <component> <score>, <component> <score>" (health rules) #}
+{%- set main_drivers = ["'; main drivers: '", "coalesce(h.driver_1, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_1_score', s) ~ ", '')",
+                        "', '", "coalesce(h.driver_2, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_2_score', s) ~ ", '')"] %}
 with
 
 health as (
@@ -102,8 +105,7 @@ conditions as (
         h.health_score,
         {{ dbt.concat([
             "'health score '", dbt.safe_cast('h.health_score', s), "' (red below '", dbt.safe_cast('c.tier_yellow_min', s),
-            "'); main drivers: '", "coalesce(h.driver_1, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_1_score', s) ~ ", '')",
-            "', '", "coalesce(h.driver_2, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_2_score', s) ~ ", '')"]) }},
+            "')'"] + main_drivers) }},
         h.health_score, h.health_tier
     from health as h
     inner join cfg as c on c.account_id = h.account_id
@@ -154,8 +156,7 @@ conditions as (
             "'health score '", dbt.safe_cast('h.health_score', s), "' ('", "h.health_tier",
             "'), down '", dbt.safe_cast('-1 * h.health_score_change_7d', s), "' points in 7 days (from '",
             dbt.safe_cast('h.health_score_7d_before', s), "' on '", dbt.safe_cast(health_add_days('h.date', '-7'), s),
-            "'); main drivers: '", "coalesce(h.driver_1, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_1_score', s) ~ ", '')",
-            "', '", "coalesce(h.driver_2, '-')", "' '", "coalesce(" ~ dbt.safe_cast('h.driver_2_score', s) ~ ", '')"]) }},
+            "')'"] + main_drivers) }},
         h.health_score, h.health_tier
     from health as h
     inner join cfg as c on c.account_id = h.account_id
