@@ -640,6 +640,14 @@ where k.month is null
    or {' or '.join(_same_rate(f'k.{c}', f'e.{c}', r) for c in renewal_rates)}
 """, "agrees with mart_renewal_rates (grain month): renewals due, renewed, churned, pending "
      "and the three renewal rates of every month and segment"),
+        _rows(f"""
+with {AS_OF_CTE}
+select a.latest_complete_month as missing_month, a.as_of_date
+from as_of a
+where (select min(date) from marts.fct_account_daily) <= a.latest_complete_month
+  and not exists (select 1 from mart b
+                  where b.month = a.latest_complete_month and b.segment = 'all')
+""", "freshness: the latest complete month (last day <= as-of date) is present"),
         _complete_months_only(),
     ]
     return gx.ExpectationSuite(name="mart_cs_kpis_monthly", expectations=exps)
@@ -649,6 +657,10 @@ where k.month is null
 # mart_csm_book
 # ---------------------------------------------------------------------------------------------
 BOOK_STAGES = ["trial", "handover", "onboarding", "active", "renewal", "at_risk", "churned"]
+BOOK_FIGURES = ["accounts", "paying_accounts", "mrr", "arr", "arr_green", "arr_yellow", "arr_red",
+                "arr_unscored", "accounts_at_risk", "arr_at_risk", "renewals_due_90d",
+                "renewal_accounts_90d", "renewals_due_90d_arr", "open_alerts_high",
+                "open_alerts_medium", "open_alerts_low", *[f"stage_{s}" for s in BOOK_STAGES], "stage_none"]
 
 
 def csm_book_suite() -> gx.ExpectationSuite:
@@ -659,7 +671,7 @@ def csm_book_suite() -> gx.ExpectationSuite:
                   "arr_green", "arr_yellow", "arr_red", "arr_unscored", "arr_at_risk",
                   "renewals_due_90d", "renewals_due_90d_arr", "open_alerts_high",
                   "open_alerts_medium", "open_alerts_low"]),
-        *_not_null(["csm_owner", "as_of_date", "accounts", "arr", "mrr"]),
+        *_not_null(["csm_owner", "as_of_date", *BOOK_FIGURES]),
         _unique("mart_csm_book"),
         _rows(f"""
 select csm_owner, arr, arr_green, arr_yellow, arr_red, arr_unscored, accounts, {stage_sum} as staged
@@ -707,17 +719,25 @@ facts as (
     join marts.dim_accounts d on d.account_id = f.account_id
     group by 1
 ),
-renewals as (
-    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner, count(*) as renewals_due
+renewal_accounts as (
+    select d.csm_owner, r.account_id, count(*) as renewals_due, max(r.prior_arr) as prior_arr
     from marts.mart_renewals r
-    join marts.dim_accounts d on d.account_id = r.account_id
+    join (select account_id, coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner
+          from marts.dim_accounts) d on d.account_id = r.account_id
     cross join as_of a
     where r.due_date between a.as_of_date and a.as_of_date + interval 90 day
-    group by 1
+    group by d.csm_owner, r.account_id
+),
+renewals as (
+    select csm_owner, sum(renewals_due) as renewals_due, count(*) as renewal_accounts,
+           sum(prior_arr) as renewals_due_arr
+    from renewal_accounts group by csm_owner
 )
 select b.csm_owner, b.paying_accounts, f.paying_accounts as fact_paying_accounts, b.arr, f.arr as fact_arr,
        b.accounts_at_risk, f.accounts_at_risk as fact_accounts_at_risk,
-       b.renewals_due_90d, r.renewals_due as renewals_renewals_due
+       b.renewals_due_90d, r.renewals_due as renewals_renewals_due,
+       b.renewal_accounts_90d, r.renewal_accounts as renewals_renewal_accounts,
+       b.renewals_due_90d_arr, r.renewals_due_arr as renewals_renewals_due_arr
 from mart b
 left join facts f on f.csm_owner = b.csm_owner
 left join renewals r on r.csm_owner = b.csm_owner
@@ -725,9 +745,11 @@ where b.paying_accounts <> coalesce(f.paying_accounts, 0)
    or abs(b.arr - coalesce(f.arr, 0)) > {m}
    or b.accounts_at_risk <> coalesce(f.accounts_at_risk, 0)
    or b.renewals_due_90d <> coalesce(r.renewals_due, 0)
-   or b.renewals_due_90d_arr > b.arr + {m}
+   or b.renewal_accounts_90d <> coalesce(r.renewal_accounts, 0)
+   or abs(b.renewals_due_90d_arr - coalesce(r.renewals_due_arr, 0)) > {m}
 """, "reconciles with fct_account_daily (paying accounts, ARR and red paying accounts on the "
-     "as-of date) and mart_renewals (renewals due in the next 90 days, their ARR within the book's)"),
+     "as-of date) and mart_renewals (renewals due in the next 90 days, their accounts, and those "
+     "accounts' ARR each counted once)"),
         _rows("""
 select distinct b.as_of_date, a.as_of_date as warehouse_as_of_date
 from mart b cross join intermediate.int_as_of_date a
@@ -740,10 +762,11 @@ where b.as_of_date <> a.as_of_date
 def csm_book_monthly_suite() -> gx.ExpectationSuite:
     m = MONEY_TOLERANCE
     money = ["mrr", "arr", *KPI_MOVEMENTS.values(), "net_new_mrr"]
+    tiers = ["arr_green", "arr_yellow", "arr_red", "arr_unscored"]
     exps: list[gxe.Expectation] = [
         _columns(["csm_owner", "month", "accounts", "paying_accounts", "mrr", "arr", "arr_green",
                   "arr_yellow", "arr_red", "arr_unscored", "net_new_mrr"]),
-        *_not_null(["csm_owner", "month", "accounts", "paying_accounts", *money]),
+        *_not_null(["csm_owner", "month", "accounts", "paying_accounts", *money, *tiers]),
         _unique("mart_csm_book_monthly"),
         _rows(f"""
 select csm_owner, month, arr, arr_green, arr_yellow, arr_red, arr_unscored
@@ -766,22 +789,43 @@ where k.month is null or b.month is null or k.paying_accounts <> b.paying_accoun
         _rows(f"""
 with {AS_OF_CTE},
 {COMPLETE_MONTHS_CTE},
+owners as (
+    select account_id, coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner from marts.dim_accounts
+),
 expected as (
-    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner, c.month,
-           count(*) as accounts, count(*) filter (where f.mrr > 0) as paying_accounts, sum(f.mrr) as mrr
+    select coalesce(o.csm_owner, 'unassigned') as csm_owner, c.month,
+           count(*) as accounts, count(*) filter (where f.mrr > 0) as paying_accounts, sum(f.mrr) as mrr,
+           sum(f.arr) filter (where h.health_tier = 'green') as arr_green,
+           sum(f.arr) filter (where h.health_tier = 'red') as arr_red
     from marts.fct_account_daily f
     join complete_months c on c.month_end_date = f.date
-    left join marts.dim_accounts d on d.account_id = f.account_id
+    left join owners o on o.account_id = f.account_id
+    left join marts.mart_account_health h on h.account_id = f.account_id and h.date = f.date
+    group by 1, 2
+),
+moves as (
+    select coalesce(o.csm_owner, 'unassigned') as csm_owner, mv.month, sum(mv.movement_mrr) as net_new_mrr,
+           sum(mv.movement_mrr) filter (where mv.movement_type = 'churn') as churned_mrr
+    from marts.fct_mrr_movements mv
+    join complete_months c on c.month = mv.month
+    left join owners o on o.account_id = mv.account_id
     group by 1, 2
 )
 select coalesce(b.csm_owner, e.csm_owner) as csm_owner, coalesce(b.month, e.month) as month,
        b.accounts, e.accounts as fact_accounts, b.paying_accounts, e.paying_accounts as fact_paying_accounts,
-       b.mrr, e.mrr as fact_mrr
-from mart b full outer join expected e on e.csm_owner = b.csm_owner and e.month = b.month
+       b.mrr, e.mrr as fact_mrr, b.arr_green, e.arr_green as health_arr_green, b.arr_red, e.arr_red as health_arr_red,
+       b.net_new_mrr, mv.net_new_mrr as movements_net_new_mrr
+from mart b
+full outer join expected e on e.csm_owner = b.csm_owner and e.month = b.month
+left join moves mv on mv.csm_owner = coalesce(b.csm_owner, e.csm_owner) and mv.month = coalesce(b.month, e.month)
 where b.month is null or e.month is null or b.accounts <> e.accounts
    or b.paying_accounts <> e.paying_accounts or abs(b.mrr - e.mrr) > {m}
-""", "reconciles with fct_account_daily: each book's accounts, paying accounts and MRR on every "
-     "month's last day (today's owners from dim_accounts)"),
+   or abs(b.arr_green - coalesce(e.arr_green, 0)) > {m} or abs(b.arr_red - coalesce(e.arr_red, 0)) > {m}
+   or abs(b.net_new_mrr - coalesce(mv.net_new_mrr, 0)) > {m}
+   or abs(b.churned_mrr - coalesce(mv.churned_mrr, 0)) > {m}
+""", "reconciles with fct_account_daily, mart_account_health and fct_mrr_movements: each book's "
+     "accounts, paying accounts, MRR, green and red ARR on every month's last day, and its net new and "
+     "churned MRR (today's owners from dim_accounts)"),
     ]
     return gx.ExpectationSuite(name="mart_csm_book_monthly", expectations=exps)
 

@@ -196,7 +196,12 @@ CORRUPTIONS = {
                                "mart_csm_book_monthly", "the books add up to the `all` row"),
     "book_monthly_owner_swapped": ("update marts.mart_csm_book_monthly set csm_owner = 'Bob' "
                                    "where csm_owner = 'unassigned'", "mart_csm_book_monthly",
-                                   "reconciles with fct_account_daily: each book's"),
+                                   "reconciles with fct_account_daily, mart_account_health and fct_mrr_movements"),
+    "book_renewal_arr_twice": ("update marts.mart_csm_book set renewals_due_90d_arr = 2 * renewals_due_90d_arr "
+                               "where csm_owner = 'Bob'", "mart_csm_book", "those accounts' ARR each counted once"),
+    "book_monthly_tier_moved": ("update marts.mart_csm_book_monthly set arr_green = arr_green - 2400, arr_red = arr_red + 2400 "
+                                "where csm_owner = 'Alice' and month = '2024-06-01'", "mart_csm_book_monthly",
+                                "green and red ARR on every month's last day"),
     "book_lost_an_account": ("delete from marts.mart_csm_book where csm_owner = 'unassigned'",
                              "mart_csm_book", "sums to dim_accounts"),
     "book_arr_moved": ("update marts.mart_csm_book set arr = arr + 100, arr_green = arr_green + 100 "
