@@ -13,11 +13,7 @@ daily as (
 
 accounts as (
 
-    select
-        account_id,
-        segment,
-        coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner
-    from {{ ref('dim_accounts') }}
+    select account_id, segment, csm_owner from {{ ref('dim_accounts') }}
 
 ),
 
@@ -36,7 +32,7 @@ select
     complete_months.month_end_date,
     daily.account_id,
     coalesce(accounts.segment, 'unknown') as segment,
-    coalesce(accounts.csm_owner, 'unassigned') as csm_owner,
+    {{ csm_book('accounts.csm_owner') }} as csm_owner,
     daily.mrr,
     daily.arr,
     health.health_tier

@@ -1,5 +1,5 @@
 -- noqa: disable=LT02
--- (the Jinja loops over severities, tiers and movement types below lay out their own indentation)
+-- (the Jinja loops over severities and tiers below lay out their own indentation)
 -- The monthly customer-success KPIs (北极星指标) per complete month and segment (the
 -- account's current segment, as in mart_revenue_retention, plus 'all'). Every figure is read
 -- from the mart that defines it, never recomputed another way:
@@ -12,8 +12,6 @@
 --   service efficiency              mart_service_efficiency  (int_cs_kpis__service)
 -- A month is complete when its last day is on or before the as-of date.
 {%- set severities = ['high', 'medium', 'low'] %}
-{%- set movements = [('new', 'new'), ('expansion', 'expansion'), ('contraction', 'contraction'),
-                     ('churn', 'churned'), ('reactivation', 'reactivation')] %}
 with
 
 accounts as (
@@ -61,11 +59,8 @@ movements as (
 
     select
         month,
-        segment
-        {%- for type, name in movements %},
-        sum(case when movement_type = '{{ type }}' then movement_mrr else 0 end) as {{ name }}_mrr
-        {%- endfor %},
-        sum(movement_mrr) as net_new_mrr,
+        segment,
+        {{ mrr_movement_sums('movement_type', 'movement_mrr') }},
         sum(case when movement_type = 'new' then 1 else 0 end) as new_accounts,
         sum(case when movement_type = 'churn' then 1 else 0 end) as churned_accounts
     from movement_segments
@@ -141,10 +136,7 @@ select
     cast(coalesce(state.mrr, 0) as decimal(18, 2)) as mrr,
     cast(coalesce(state.arr, 0) as decimal(18, 2)) as arr,
     -- MRR movements of the month (churn and contraction negative)
-    {%- for type, name in movements %}
-    cast(coalesce(movements.{{ name }}_mrr, 0) as decimal(18, 2)) as {{ name }}_mrr,
-    {%- endfor %}
-    cast(coalesce(movements.net_new_mrr, 0) as decimal(18, 2)) as net_new_mrr,
+    {{ mrr_movement_columns('movements') }},
     cast(coalesce(movements.new_accounts, 0) as {{ dbt.type_bigint() }}) as new_accounts,
     cast(coalesce(movements.churned_accounts, 0) as {{ dbt.type_bigint() }}) as churned_accounts,
     -- trailing-12-month retention

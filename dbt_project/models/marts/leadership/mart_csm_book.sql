@@ -14,7 +14,7 @@ accounts as (
 
     select
         *,
-        coalesce(nullif(trim(csm_owner), ''), 'unassigned') as book
+        {{ csm_book('csm_owner') }} as book
     from {{ ref('dim_accounts') }}
 
 ),

@@ -1,5 +1,5 @@
 -- noqa: disable=LT02
--- (the Jinja loops over tiers and movement types below lay out their own indentation)
+-- (the Jinja loops over tiers below lay out their own indentation)
 -- The CSMs' books month by month: per CSM (the account's current csm_owner, 'unassigned'
 -- without one) and complete month, the accounts paying on the month's last day, their MRR and
 -- ARR, the ARR by health tier that day (int_account_month_end_state) and the month's MRR
@@ -7,8 +7,6 @@
 -- billing data keeps no history of owners), so a month's books add up to that month's 'all'
 -- row of mart_cs_kpis_monthly.
 {%- set tiers = ['green', 'yellow', 'red'] %}
-{%- set movements = [('new', 'new'), ('expansion', 'expansion'), ('contraction', 'contraction'),
-                     ('churn', 'churned'), ('reactivation', 'reactivation')] %}
 with
 
 state as (
@@ -40,11 +38,8 @@ movements as (
 
     select
         movements.month,
-        state.csm_owner
-        {%- for type, name in movements %},
-        sum(case when movements.movement_type = '{{ type }}' then movements.movement_mrr else 0 end) as {{ name }}_mrr
-        {%- endfor %},
-        sum(movements.movement_mrr) as net_new_mrr
+        state.csm_owner,
+        {{ mrr_movement_sums('movements.movement_type', 'movements.movement_mrr') }}
     from {{ ref('fct_mrr_movements') }} as movements
     inner join state on state.account_id = movements.account_id and state.month = movements.month
     group by movements.month, state.csm_owner
@@ -63,9 +58,6 @@ select
     {%- for tier in tiers + ['unscored'] %}
     cast(books.arr_{{ tier }} as decimal(18, 2)) as arr_{{ tier }},
     {%- endfor %}
-    {%- for type, name in movements %}
-    cast(coalesce(movements.{{ name }}_mrr, 0) as decimal(18, 2)) as {{ name }}_mrr,
-    {%- endfor %}
-    cast(coalesce(movements.net_new_mrr, 0) as decimal(18, 2)) as net_new_mrr
+    {{ mrr_movement_columns('movements') }}
 from books
 left join movements on movements.month = books.month and movements.csm_owner = books.csm_owner
