@@ -86,6 +86,29 @@ def _columns(columns: list[str]) -> gxe.Expectation:
     )
 
 
+def _every_month_has_an_all_row() -> gxe.Expectation:
+    """A monthly mart by segment has its `all` row in every month it holds."""
+    return _rows("""
+select distinct b.month as month_without_all_row
+from mart b
+where not exists (select 1 from mart x where x.month = b.month and x.segment = 'all')
+""", "every month has an `all` segment row")
+
+
+def _latest_complete_month_present(history_months: int) -> gxe.Expectation:
+    """Freshness of a monthly mart by segment: the latest complete month's `all` row is there,
+    once the facts reach back `history_months` before it (12 for trailing-12-month retention)."""
+    first = f"(a.latest_complete_month - interval {history_months} month)::date" if history_months else "a.latest_complete_month"
+    return _rows(f"""
+with {AS_OF_CTE}
+select a.latest_complete_month as missing_month, a.as_of_date
+from as_of a
+where (select min(date) from marts.fct_account_daily) <= {first}
+  and not exists (select 1 from mart b
+                  where b.month = a.latest_complete_month and b.segment = 'all')
+""", "freshness: the latest complete month (last day <= as-of date) is present")
+
+
 def _complete_months_only() -> gxe.Expectation:
     """A monthly mart (month, segment) holds only complete months, each as its first day."""
     return _rows(f"""
@@ -141,11 +164,7 @@ where (cohort_accounts > 0
    or grr > nrr + {r}
 """, "rates agree with their counts: logo = retained / cohort, NRR = ending / starting, "
      "GRR <= NRR"),
-        _rows("""
-select distinct b.month as month_without_all_row
-from mart b
-where not exists (select 1 from mart x where x.month = b.month and x.segment = 'all')
-""", "every month has an `all` segment row"),
+        _every_month_has_an_all_row(),
         _rows(f"""
 with seg as (
     select month, sum(cohort_accounts) as cohort_accounts,
@@ -187,15 +206,7 @@ where r.segment = 'all'
        or abs(r.starting_mrr - e.starting_mrr) > {m} or abs(r.ending_mrr - e.ending_mrr) > {m})
 """, "reconciles with fct_account_daily: the `all` cohort is the accounts with month-end "
      "MRR(M-12) > 0, starting_mrr = the sum of their MRR(M-12), ending_mrr = their MRR(M)"),
-        _rows(f"""
-with {AS_OF_CTE}
-select a.latest_complete_month as missing_month, a.as_of_date
-from as_of a
-where (select min(date) from marts.fct_account_daily)
-          <= (a.latest_complete_month - interval 12 month)::date
-  and not exists (select 1 from mart b
-                  where b.month = a.latest_complete_month and b.segment = 'all')
-""", "freshness: the latest complete month (last day <= as-of date) is present"),
+        _latest_complete_month_present(history_months=12),
         _complete_months_only(),
     ]
     return gx.ExpectationSuite(name="mart_revenue_retention", expectations=exps)
@@ -443,12 +454,13 @@ where coalesce(b.due_count, 0) <> coalesce(e.due_count, 0)
 # ---------------------------------------------------------------------------------------------
 KPI_MOVEMENTS = {"new": "new_mrr", "expansion": "expansion_mrr", "contraction": "contraction_mrr",
                  "churn": "churned_mrr", "reactivation": "reactivation_mrr"}
+# an account's CSM book (macros/csm_book.sql): its csm_owner, 'unassigned' when null or blank
+BOOK_OWNER = "coalesce(nullif(trim({}), ''), 'unassigned')"
+KPI_ALERTS = [f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]
 KPI_COUNTS = ["paying_accounts", "new_accounts", "churned_accounts", "renewals_due",
               "renewals_renewed", "renewals_churned", "renewals_pending", "green_accounts",
-              "yellow_accounts", "red_accounts", "unscored_accounts",
-              *[f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]]
+              "yellow_accounts", "red_accounts", "unscored_accounts", *KPI_ALERTS]
 KPI_MONEY = ["mrr", "arr", *KPI_MOVEMENTS.values(), "net_new_mrr"]
-KPI_ALERTS = [f"alerts_{e}_{s}" for e in ("opened", "closed") for s in ("high", "medium", "low")]
 KPI_SERVICE = ["median_first_reply_hours", "sla_attainment", "csat", "nps"]
 
 # the complete months (last day on or before the as-of date) that fct_account_daily covers
@@ -510,11 +522,7 @@ def cs_kpis_monthly_suite() -> gx.ExpectationSuite:
           for c in ("green_share", "yellow_share", "red_share", "sla_attainment", "csat")],
         gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=-1, max_value=1,
                                           description="NPS is in [-1, 1]"),
-        _rows("""
-select distinct b.month as month_without_all_row
-from mart b
-where not exists (select 1 from mart x where x.month = b.month and x.segment = 'all')
-""", "every month has an `all` segment row"),
+        _every_month_has_an_all_row(),
         _rows("""
 select month, segment, paying_accounts, green_accounts, yellow_accounts, red_accounts,
        unscored_accounts
@@ -640,14 +648,7 @@ where k.month is null
    or {' or '.join(_same_rate(f'k.{c}', f'e.{c}', r) for c in renewal_rates)}
 """, "agrees with mart_renewal_rates (grain month): renewals due, renewed, churned, pending "
      "and the three renewal rates of every month and segment"),
-        _rows(f"""
-with {AS_OF_CTE}
-select a.latest_complete_month as missing_month, a.as_of_date
-from as_of a
-where (select min(date) from marts.fct_account_daily) <= a.latest_complete_month
-  and not exists (select 1 from mart b
-                  where b.month = a.latest_complete_month and b.segment = 'all')
-""", "freshness: the latest complete month (last day <= as-of date) is present"),
+        _latest_complete_month_present(history_months=0),
         _complete_months_only(),
     ]
     return gx.ExpectationSuite(name="mart_cs_kpis_monthly", expectations=exps)
@@ -682,7 +683,7 @@ where abs(arr - (arr_green + arr_yellow + arr_red + arr_unscored)) > {m}
 """, "a book adds up: ARR by tier = ARR, accounts by stage = accounts, at risk within red"),
         _rows(f"""
 with dim as (
-    select coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner,
+    select {BOOK_OWNER.format('csm_owner')} as csm_owner,
            count(*) as accounts, sum(current_arr) as arr, sum(current_mrr) as mrr
     from marts.dim_accounts group by 1
 )
@@ -711,7 +712,7 @@ having sum(b.open_alerts_high) <> e.high or sum(b.open_alerts_medium) <> e.mediu
         _rows(f"""
 with {AS_OF_CTE},
 facts as (
-    select coalesce(nullif(trim(d.csm_owner), ''), 'unassigned') as csm_owner,
+    select {BOOK_OWNER.format('d.csm_owner')} as csm_owner,
            count(*) filter (where f.mrr > 0) as paying_accounts, sum(f.arr) as arr,
            count(*) filter (where f.mrr > 0 and d.health_tier = 'red') as accounts_at_risk
     from marts.fct_account_daily f
@@ -722,7 +723,7 @@ facts as (
 renewal_accounts as (
     select d.csm_owner, r.account_id, count(*) as renewals_due, max(r.prior_arr) as prior_arr
     from marts.mart_renewals r
-    join (select account_id, coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner
+    join (select account_id, {BOOK_OWNER.format('csm_owner')} as csm_owner
           from marts.dim_accounts) d on d.account_id = r.account_id
     cross join as_of a
     where r.due_date between a.as_of_date and a.as_of_date + interval 90 day
@@ -790,7 +791,7 @@ where k.month is null or b.month is null or k.paying_accounts <> b.paying_accoun
 with {AS_OF_CTE},
 {COMPLETE_MONTHS_CTE},
 owners as (
-    select account_id, coalesce(nullif(trim(csm_owner), ''), 'unassigned') as csm_owner from marts.dim_accounts
+    select account_id, {BOOK_OWNER.format('csm_owner')} as csm_owner from marts.dim_accounts
 ),
 expected as (
     select coalesce(o.csm_owner, 'unassigned') as csm_owner, c.month,
