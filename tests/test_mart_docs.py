@@ -11,8 +11,6 @@ import duckdb
 import pytest
 import yaml
 
-from helpers import fixtures_health
-from helpers.pipeline_harness import Pipeline
 from orchestration.lib.serving import PUBLISHED_MARTS
 from orchestration.lib.serving.duckdb_file import publish
 from orchestration.lib.serving.mart_docs import mart_descriptions
@@ -37,15 +35,8 @@ def output_columns(con, database: str, schema: str, table: str) -> list[tuple[st
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("mart_docs")
-    fixtures_health.write(tmp / "landing")
-    p = Pipeline(tmp, tmp / "landing")
-    p.ingest()
-    p.dbt(["seed"])
-    p.dbt(["run"])  # models only: the data tests are other suites' business
-    p.tmp = tmp
-    return p
+def built(health_built):
+    return health_built   # the health landing zone, built once per session (tests/conftest.py)
 
 
 def test_readme_lists_the_published_marts():
